@@ -1,0 +1,10 @@
+"""Command line: ``ileti serve``, ``ileti smsc`` and the operator's admin commands."""
+
+from __future__ import annotations
+
+from ileti.cli import smsc  # noqa: F401  (registers its commands)
+from ileti.cli.app import app
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""``ileti smsc``: the SMSC simulator as a standalone server."""

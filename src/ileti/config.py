@@ -1,0 +1,40 @@
+"""Settings from the environment (prefix ``ILETI_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_database_url() -> str:
+    return f"sqlite+aiosqlite:///{Path('ileti-data') / 'ileti.db'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ILETI_", env_file=".env", extra="ignore")
+
+    # Storage: a SQLite file by default; a postgresql+asyncpg:// URL for scale-out.
+    database_url: str = _default_database_url()
+    # Shared rate-limit and idempotency counters when several API processes run.
+    redis_url: str | None = None
+
+    # Keys.
+    default_per_minute: int = 3000
+    # Verified keys are cached this long; a revocation is seen within this time.
+    key_cache_seconds: float = 1.0
+
+    # Requests.
+    max_body_bytes: int = 1_048_576
+    trust_forwarded_for: bool = False
+
+    # Messages.
+    max_segments: int = 10
+
+    log_level: str = "INFO"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
