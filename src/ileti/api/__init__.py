@@ -1,0 +1,1 @@
+"""The HTTP API: the V4 contract over FastAPI."""

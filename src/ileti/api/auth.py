@@ -1,0 +1,116 @@
+"""Who is calling, and may they: the one place every endpoint authenticates through.
+
+Verified keys are cached for ``key_cache_seconds`` (1 s by default) so that a busy key costs a
+dictionary lookup, while a revocation, a disabled key or a suspended account is seen within that
+second. Unknown keys are cached as unknown for the same time, so a flood of bad keys cannot turn
+into a flood of queries.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+
+from ileti import codes
+from ileti.api.ratelimit import RequestLimiter
+from ileti.codes import GatewayError
+from ileti.domain.permissions import Permission
+from ileti.store.accounts import NotFound
+from ileti.store.db import Database
+from ileti.store.keys import KeyRecord, find_key, hash_key, prefix_of
+
+_MAX_CACHED = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An authenticated key, ready for the endpoint."""
+
+    key: KeyRecord
+    networks: tuple[IPv4Network | IPv6Network, ...]
+
+    @property
+    def account_id(self) -> int:
+        return self.key.account_id
+
+
+class Authenticator:
+    def __init__(
+        self,
+        db: Database,
+        limiter: RequestLimiter,
+        *,
+        default_per_minute: int,
+        cache_seconds: float = 1.0,
+    ) -> None:
+        self.db = db
+        self.limiter = limiter
+        self.default_per_minute = default_per_minute
+        self.cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, Caller | None]] = {}
+
+    async def authenticate(
+        self, key: str | None, client_ip: str | None, permission: Permission | None
+    ) -> Caller:
+        if not key:
+            raise GatewayError(codes.INVALID_KEY, "API key is missing.")
+        caller = await self._lookup(key)
+        if caller is None or caller.key.revoked:
+            raise GatewayError(codes.INVALID_KEY)
+        record = caller.key
+        if record.account_status != "active":
+            raise GatewayError(codes.ACCOUNT_INACTIVE)
+        if not record.api_enabled:
+            raise GatewayError(codes.API_DISABLED)
+        if caller.networks and not _allowed(client_ip, caller.networks):
+            raise GatewayError(codes.IP_NOT_ALLOWED)
+        per_minute = self.default_per_minute if record.per_minute is None else record.per_minute
+        if per_minute > 0:
+            retry_after = await self.limiter.hit(record.id, per_minute)
+            if retry_after is not None:
+                raise GatewayError(
+                    codes.RATE_LIMITED,
+                    f"Per-minute rate limit of {per_minute} requests exceeded.",
+                    headers={"Retry-After": str(int(retry_after))},
+                )
+        if permission is not None and permission not in record.permissions:
+            raise GatewayError(
+                codes.PERMISSION_DENIED, f"This key lacks the {permission.value} permission."
+            )
+        return caller
+
+    async def _lookup(self, key: str) -> Caller | None:
+        if prefix_of(key) is None:
+            return None
+        digest = hash_key(key)
+        now = time.monotonic()
+        cached = self._cache.get(digest)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        caller = await self._load(key)
+        if len(self._cache) >= _MAX_CACHED:
+            self._cache.clear()
+        self._cache[digest] = (now + self.cache_seconds, caller)
+        return caller
+
+    async def _load(self, key: str) -> Caller | None:
+        async with self.db.read() as conn:
+            try:
+                record = await find_key(conn, key)
+            except NotFound:
+                return None
+        networks = tuple(ip_network(cidr, strict=False) for cidr in record.allowed_ips)
+        return Caller(record, networks)
+
+
+def _allowed(client_ip: str | None, networks: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    if client_ip is None:
+        return False
+    try:
+        address = ip_address(client_ip)
+    except ValueError:
+        return False
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in networks)

@@ -1,0 +1,76 @@
+"""Reading a request body: bounded in size, a JSON object, fields checked against a model."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import orjson
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+
+from ileti import codes
+from ileti.codes import GatewayError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def read_object(request: Request, max_bytes: int) -> dict[str, Any]:
+    """The body as a JSON object; refuses an oversized body before reading all of it."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise _too_large(max_bytes)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise _too_large(max_bytes)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise GatewayError(codes.INVALID_JSON) from None
+    if not isinstance(body, dict):
+        raise GatewayError(codes.INVALID_JSON, "Request body must be a JSON object.")
+    return body
+
+
+def _too_large(max_bytes: int) -> GatewayError:
+    return GatewayError(
+        codes.TOO_MANY_RECIPIENTS, f"Request body is larger than {max_bytes} bytes."
+    )
+
+
+def api_key_of(request: Request, body: dict[str, Any]) -> str | None:
+    """The key from the body, else from ``Authorization: Bearer`` or ``X-API-Key``."""
+    key = body.get("api_key")
+    if key is not None:
+        if not isinstance(key, str):
+            raise GatewayError(
+                codes.INVALID_FIELD,
+                "api_key must be a string.",
+                errors=[{"field": "api_key", "message": "must be a string"}],
+            )
+        return key
+    authorization = request.headers.get("authorization")
+    if authorization:
+        scheme, _, credentials = authorization.partition(" ")
+        if scheme.lower() == "bearer" and credentials.strip():
+            return credentials.strip()
+    return request.headers.get("x-api-key")
+
+
+def parse(model: type[M], body: dict[str, Any]) -> M:
+    """Validate ``body`` against ``model``; the first problems become a TS-1035 naming fields."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        errors = [
+            {"field": ".".join(str(part) for part in err["loc"]) or "body", "message": err["msg"]}
+            for err in exc.errors(include_url=False, include_context=False, include_input=False)
+        ]
+        fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
+        raise GatewayError(
+            codes.INVALID_FIELD, f"Invalid or missing field: {fields}.", errors=errors[:20]
+        ) from None

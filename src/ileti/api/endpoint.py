@@ -1,0 +1,184 @@
+"""Every endpoint goes through :func:`endpoint`: read the body, authenticate, validate, answer.
+
+Errors are raised as :class:`GatewayError` anywhere below and become the envelope here, so no
+handler builds an error body by hand, every response is counted in the metrics and logged once,
+and no framework error page reaches a client.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import structlog
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ileti import codes
+from ileti.api.auth import Caller
+from ileti.api.body import api_key_of, parse, read_object
+from ileti.api.envelope import EnvelopeResponse, failure, success
+from ileti.api.gateway import ApiState
+from ileti.codes import GatewayError, ResultCode
+from ileti.domain.permissions import Permission
+from ileti.logs import mask_key
+from ileti.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+log = structlog.get_logger("ileti.api")
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Context:
+    """One request as a handler sees it."""
+
+    state: ApiState
+    caller: Caller
+    request: Request
+    request_id: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    result: ResultCode
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+Handler = Callable[[Context, M], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class EndpointSpec(Generic[M]):
+    """What the OpenAPI document says of an endpoint."""
+
+    path: str
+    summary: str
+    request_model: type[M]
+    response_model: type[BaseModel]
+    success: ResultCode
+    permission: Permission | None
+    errors: tuple[ResultCode, ...]
+    tags: tuple[str, ...]
+
+
+REGISTRY: list[EndpointSpec[Any]] = []
+
+# Every authenticated endpoint can answer these.
+COMMON_ERRORS = (
+    codes.INVALID_JSON,
+    codes.INVALID_FIELD,
+    codes.INVALID_KEY,
+    codes.ACCOUNT_INACTIVE,
+    codes.API_DISABLED,
+    codes.IP_NOT_ALLOWED,
+    codes.RATE_LIMITED,
+    codes.TOO_MANY_RECIPIENTS,
+    codes.INTERNAL_ERROR,
+    codes.UNAVAILABLE,
+)
+
+
+def new_request_id(request: Request) -> str:
+    given = request.headers.get("x-request-id")
+    if given and len(given) <= 64 and given.isascii() and given.replace("-", "").isalnum():
+        return given
+    return os.urandom(8).hex()
+
+
+def client_ip(request: Request, state: ApiState) -> str | None:
+    if state.settings.trust_forwarded_for:
+        forwarded = request.headers.get("x-forwarded-for")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.client.host if request.client else None
+
+
+def endpoint(
+    router: APIRouter,
+    path: str,
+    *,
+    summary: str,
+    request_model: type[M],
+    response_model: type[BaseModel],
+    success_code: ResultCode,
+    permission: Permission | None,
+    errors: tuple[ResultCode, ...] = (),
+    tags: tuple[str, ...] = (),
+) -> Callable[[Handler[M]], Handler[M]]:
+    """Register a POST endpoint at ``path`` and ``path/``."""
+
+    def register(handler: Handler[M]) -> Handler[M]:
+        async def route(request: Request) -> Response:
+            started = time.perf_counter()
+            state: ApiState = request.app.state.api
+            request_id = new_request_id(request)
+            key: str | None = None
+            try:
+                body = await read_object(request, state.settings.max_body_bytes)
+                key = api_key_of(request, body)
+                caller = await state.authenticator.authenticate(
+                    key, client_ip(request, state), permission
+                )
+                reply = await handler(
+                    Context(state, caller, request, request_id), parse(request_model, body)
+                )
+                response: EnvelopeResponse = success(reply.result, reply.fields, request_id)
+            except GatewayError as error:
+                response = failure(error, request_id)
+            except (OperationalError, DBAPIError, OSError, TimeoutError):
+                log.exception("storage unavailable", request_id=request_id, path=path)
+                response = failure(GatewayError(codes.UNAVAILABLE), request_id)
+            except Exception:
+                log.exception("internal error", request_id=request_id, path=path)
+                response = failure(GatewayError(codes.INTERNAL_ERROR), request_id)
+            elapsed = time.perf_counter() - started
+            record(path, response.result, elapsed)
+            log.info(
+                "request",
+                request_id=request_id,
+                path=path,
+                code=response.result.code,
+                status=response.status_code,
+                ms=round(elapsed * 1000, 2),
+                key=mask_key(key),
+            )
+            return response
+
+        route.__name__ = handler.__name__
+        router.add_api_route(path, route, methods=["POST"], include_in_schema=False)
+        router.add_api_route(path + "/", route, methods=["POST"], include_in_schema=False)
+        REGISTRY.append(
+            EndpointSpec(
+                path,
+                summary,
+                request_model,
+                response_model,
+                success_code,
+                permission,
+                tuple(
+                    dict.fromkeys(
+                        (
+                            *COMMON_ERRORS,
+                            *((codes.PERMISSION_DENIED,) if permission else ()),
+                            *errors,
+                        )
+                    )
+                ),
+                tags,
+            )
+        )
+        return handler
+
+    return register
+
+
+def record(endpoint_path: str, result: ResultCode, elapsed: float) -> None:
+    HTTP_REQUESTS.labels(endpoint_path, result.code).inc()
+    HTTP_LATENCY.labels(endpoint_path).observe(elapsed)

@@ -1,0 +1,29 @@
+"""What the API's endpoints share: settings, the database, authentication."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ileti.api.auth import Authenticator
+from ileti.api.ratelimit import RequestLimiter
+from ileti.config import Settings
+from ileti.store.db import Database
+
+
+@dataclass
+class ApiState:
+    settings: Settings
+    db: Database
+    limiter: RequestLimiter
+    authenticator: Authenticator
+
+    @classmethod
+    def create(cls, settings: Settings, db: Database) -> ApiState:
+        limiter = RequestLimiter(settings.redis_url)
+        authenticator = Authenticator(
+            db,
+            limiter,
+            default_per_minute=settings.default_per_minute,
+            cache_seconds=settings.key_cache_seconds,
+        )
+        return cls(settings, db, limiter, authenticator)

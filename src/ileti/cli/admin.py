@@ -1,0 +1,252 @@
+"""The operator's commands: accounts, keys, sender IDs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ileti.cli.app import app
+from ileti.cli.common import lira_to_kurus, run_with_db, show
+from ileti.domain.permissions import Permission
+from ileti.domain.titles import TitleStatus
+from ileti.store import accounts as account_store
+from ileti.store import keys as key_store
+from ileti.store.db import Database
+from ileti.store.ledger import Balance
+
+account_app = typer.Typer(help="Customer accounts and their balances.", no_args_is_help=True)
+key_app = typer.Typer(help="API keys.", no_args_is_help=True)
+title_app = typer.Typer(help="Sender IDs (titles).", no_args_is_help=True)
+app.add_typer(account_app, name="account")
+app.add_typer(key_app, name="key")
+app.add_typer(title_app, name="title")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _account_row(a: account_store.AccountView) -> dict[str, object]:
+    return {
+        "id": a.id,
+        "name": a.name,
+        "status": a.status,
+        "credits": a.credits,
+        "international": f"{a.international_kurus / 100:.2f}",
+        "international_enabled": a.international_enabled,
+        "created_at": a.created_at.isoformat(timespec="seconds"),
+    }
+
+
+_ACCOUNT_COLUMNS = ["id", "name", "status", "credits", "international", "international_enabled"]
+
+
+@account_app.command("create")
+def account_create(
+    name: str,
+    credits: Annotated[int, typer.Option(min=0, help="Opening domestic credits.")] = 0,
+    international: Annotated[
+        str, typer.Option(help="Opening international balance in TRY, e.g. 25.50.")
+    ] = "0",
+    json_output: JsonFlag = False,
+) -> None:
+    """Create an account (international sending is on when it gets an international balance)."""
+    kurus = lira_to_kurus(international)
+
+    async def work(db: Database) -> account_store.AccountView:
+        async with db.write() as conn:
+            return await account_store.create_account(
+                conn, name, credits=credits, international_kurus=kurus
+            )
+
+    show([_account_row(run_with_db(work))], _ACCOUNT_COLUMNS, json_output, "Account created")
+
+
+@account_app.command("list")
+def account_list(json_output: JsonFlag = False) -> None:
+    """All accounts with their balances."""
+
+    async def work(db: Database) -> list[account_store.AccountView]:
+        async with db.read() as conn:
+            return await account_store.list_accounts(conn)
+
+    show([_account_row(a) for a in run_with_db(work)], _ACCOUNT_COLUMNS, json_output, "Accounts")
+
+
+@account_app.command("topup")
+def account_topup(
+    name: str,
+    credits: Annotated[int | None, typer.Option(min=1, help="Domestic credits to add.")] = None,
+    international: Annotated[str | None, typer.Option(help="TRY to add, e.g. 10.25.")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Add credits or international balance: a ledger entry, never an overwrite."""
+    if (credits is None) == (international is None):
+        raise typer.BadParameter("give exactly one of --credits or --international")
+    if credits is not None:
+        balance, amount = Balance.MAIN, credits
+    else:
+        balance, amount = Balance.INTERNATIONAL, lira_to_kurus(str(international))
+        if amount <= 0:
+            raise typer.BadParameter("a top-up is a positive amount")
+
+    async def work(db: Database) -> account_store.AccountView:
+        async with db.write() as conn:
+            account = await account_store.find_account(conn, name)
+            await account_store.topup(conn, account.id, balance, amount)
+            return await account_store.get_account(conn, account.id)
+
+    show([_account_row(run_with_db(work))], _ACCOUNT_COLUMNS, json_output, "Balance")
+
+
+@account_app.command("set")
+def account_set(
+    name: str,
+    status: Annotated[str | None, typer.Option(help="active or inactive")] = None,
+    international: Annotated[
+        bool | None,
+        typer.Option("--international/--no-international", help="International sending."),
+    ] = None,
+) -> None:
+    """Suspend or reactivate an account, or switch its international sending."""
+    if status not in (None, "active", "inactive"):
+        raise typer.BadParameter("status is active or inactive")
+
+    async def work(db: Database) -> None:
+        async with db.write() as conn:
+            account = await account_store.find_account(conn, name)
+            if status is not None:
+                await account_store.set_account_status(conn, account.id, status == "active")
+            if international is not None:
+                await account_store.set_international(conn, account.id, international)
+
+    run_with_db(work)
+    typer.echo(f"account {name} updated")
+
+
+def _key_row(k: key_store.KeyRecord) -> dict[str, object]:
+    return {
+        "prefix": k.prefix,
+        "status": "revoked" if k.revoked else ("active" if k.api_enabled else "api disabled"),
+        "permissions": sorted(p.value for p in k.permissions),
+        "allowed_ips": list(k.allowed_ips),
+        "per_minute": k.per_minute,
+        "created_at": k.created_at.isoformat(timespec="seconds"),
+        "revoked_at": k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else None,
+    }
+
+
+_KEY_COLUMNS = ["prefix", "status", "permissions", "allowed_ips", "per_minute", "created_at"]
+
+
+@key_app.command("create")
+def key_create(
+    account: str,
+    deny: Annotated[
+        list[Permission] | None, typer.Option(help="A permission this key must not have.")
+    ] = None,
+    allow_ip: Annotated[
+        list[str] | None, typer.Option(help="A CIDR the key may be used from (repeatable).")
+    ] = None,
+    per_minute: Annotated[
+        int | None, typer.Option(min=0, help="Requests a minute; 0 lifts the limit.")
+    ] = None,
+) -> None:
+    """Create a key. The key is printed on the last line, once: it is stored only as a hash."""
+    try:
+        cidrs = key_store.normalise_cidrs(allow_ip or [])
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+    async def work(db: Database) -> tuple[str, key_store.KeyRecord]:
+        async with db.write() as conn:
+            owner = await account_store.find_account(conn, account)
+            return await key_store.create_key(
+                conn, owner.id, deny=set(deny or []), allow_ips=cidrs, per_minute=per_minute
+            )
+
+    key, record = run_with_db(work)
+    show([_key_row(record)], _KEY_COLUMNS, False, f"Key for {account}")
+    typer.echo("Keep this key now; it cannot be shown again:")
+    typer.echo(key)
+
+
+@key_app.command("list")
+def key_list(account: str, json_output: JsonFlag = False) -> None:
+    """An account's keys, by prefix (the full key is never shown again)."""
+
+    async def work(db: Database) -> list[key_store.KeyRecord]:
+        async with db.read() as conn:
+            owner = await account_store.find_account(conn, account)
+            return await key_store.list_keys(conn, owner.id)
+
+    show([_key_row(k) for k in run_with_db(work)], _KEY_COLUMNS, json_output, f"Keys of {account}")
+
+
+@key_app.command("revoke")
+def key_revoke(key: Annotated[str, typer.Argument(help="The full key or its prefix.")]) -> None:
+    """Revoke a key; it stops working within a second."""
+
+    async def work(db: Database) -> key_store.KeyRecord:
+        async with db.write() as conn:
+            return await key_store.revoke_key(conn, key)
+
+    record = run_with_db(work)
+    typer.echo(f"key {record.prefix} revoked")
+
+
+@key_app.command("enable")
+def key_enable(
+    key: Annotated[str, typer.Argument(help="The full key or its prefix.")],
+    off: Annotated[bool, typer.Option("--off", help="Switch API access off instead.")] = False,
+) -> None:
+    """Switch a key's API access on (or off with --off)."""
+
+    async def work(db: Database) -> None:
+        async with db.write() as conn:
+            await key_store.set_api_enabled(conn, key, not off)
+
+    run_with_db(work)
+    typer.echo(f"API access {'off' if off else 'on'}")
+
+
+@title_app.command("add")
+def title_add(
+    account: str,
+    title: str,
+    active: Annotated[bool, typer.Option("--active", help="Approve it at once.")] = False,
+) -> None:
+    """Add a sender ID (pending approval unless --active)."""
+
+    async def work(db: Database) -> account_store.TitleView:
+        async with db.write() as conn:
+            owner = await account_store.find_account(conn, account)
+            return await account_store.add_title(conn, owner.id, title, active=active)
+
+    added = run_with_db(work)
+    typer.echo(f"title {added.title!r} added ({added.status})")
+
+
+@title_app.command("set")
+def title_set(account: str, title: str, status: TitleStatus) -> None:
+    """Set a sender ID's status: active, inactive or pending."""
+
+    async def work(db: Database) -> None:
+        async with db.write() as conn:
+            owner = await account_store.find_account(conn, account)
+            await account_store.set_title_status(conn, owner.id, title, status)
+
+    run_with_db(work)
+    typer.echo(f"title {title!r} is {status.value}")
+
+
+@title_app.command("list")
+def title_list(account: str, json_output: JsonFlag = False) -> None:
+    """An account's sender IDs."""
+
+    async def work(db: Database) -> list[account_store.TitleView]:
+        async with db.read() as conn:
+            owner = await account_store.find_account(conn, account)
+            return await account_store.list_titles(conn, owner.id)
+
+    rows = [{"title": t.title, "status": t.status} for t in run_with_db(work)]
+    show(rows, ["title", "status"], json_output, f"Titles of {account}")

@@ -1,0 +1,13 @@
+"""The five permissions a key can hold; each endpoint needs at most one of them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    SEND_SINGLE_SMS = "send_single_sms"
+    SEND_OTP = "send_otp"
+    SEND_BULK_SMS = "send_bulk_sms"
+    CHECK_BALANCE = "check_balance"
+    CHECK_SMS_STATUS = "check_sms_status"

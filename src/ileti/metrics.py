@@ -1,0 +1,17 @@
+"""Prometheus metrics of the API, served at ``/metrics``."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+HTTP_REQUESTS = Counter(
+    "ileti_http_requests",
+    "API requests by endpoint and result code.",
+    ["endpoint", "code"],
+)
+HTTP_LATENCY = Histogram(
+    "ileti_http_request_seconds",
+    "API request latency by endpoint.",
+    ["endpoint"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)

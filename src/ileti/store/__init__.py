@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, the queries that own them, and Alembic migrations."""

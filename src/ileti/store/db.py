@@ -1,0 +1,92 @@
+"""The database handle: one async engine, write and read transactions.
+
+SQLite allows one writer at a time. Write transactions therefore start with ``BEGIN IMMEDIATE``
+(so a reader never has to upgrade its lock mid-transaction, which SQLite refuses without waiting)
+and, inside one process, queue on an asyncio lock instead of spinning on ``database is locked``.
+PostgreSQL needs neither: row locks and ``SKIP LOCKED`` do that work there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+_WRITE = "ileti_write"
+
+
+class Database:
+    def __init__(self, url: str, *, schema: str | None = None, echo: bool = False) -> None:
+        self.url = url
+        self.schema = schema
+        parsed = make_url(url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        self.is_postgres = parsed.get_backend_name() == "postgresql"
+        self.engine: AsyncEngine = self._create_engine(echo)
+        self._writer_lock = asyncio.Lock() if self.is_sqlite else None
+
+    def _create_engine(self, echo: bool) -> AsyncEngine:
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            database = make_url(self.url).database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": 30}
+            kwargs["pool_size"] = 8
+        elif self.is_postgres:
+            connect_args: dict[str, Any] = {}
+            if self.schema:
+                connect_args["server_settings"] = {"search_path": self.schema}
+            kwargs.update(connect_args=connect_args, pool_size=20, max_overflow=20)
+        engine = create_async_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            _configure_sqlite(engine)
+        return engine
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that may write; committed on success, rolled back on any error."""
+        if self._writer_lock is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._writer_lock:
+            engine = self.engine.execution_options(**{_WRITE: True})
+            async with engine.begin() as conn:
+                yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only transaction (a consistent snapshot on both engines)."""
+        async with self.engine.connect() as conn:
+            yield conn
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver so BEGIN can be chosen per transaction.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: an accepted message survives a power cut, not only a process crash.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
