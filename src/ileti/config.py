@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ileti.store.db import Database
+
 
 def _default_database_url() -> str:
     return f"sqlite+aiosqlite:///{Path('ileti-data') / 'ileti.db'}"
@@ -17,6 +19,8 @@ class Settings(BaseSettings):
 
     # Storage: a SQLite file by default; a postgresql+asyncpg:// URL for scale-out.
     database_url: str = _default_database_url()
+    # PostgreSQL only: the schema to use (search_path), e.g. one per environment.
+    database_schema: str | None = None
     # Shared rate-limit and idempotency counters when several API processes run.
     redis_url: str | None = None
 
@@ -33,6 +37,9 @@ class Settings(BaseSettings):
     max_segments: int = 10
 
     log_level: str = "INFO"
+
+    def database(self) -> Database:
+        return Database(self.database_url, schema=self.database_schema)
 
 
 @lru_cache(maxsize=1)

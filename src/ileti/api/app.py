@@ -28,7 +28,7 @@ log = structlog.get_logger("ileti.api")
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     """The API. With ``db`` given, the caller owns the database; otherwise the app does."""
     owns_db = db is None
-    database = db or Database(settings.database_url)
+    database = db or settings.database()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

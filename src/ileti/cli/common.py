@@ -25,10 +25,10 @@ errors = Console(stderr=True)
 def run_with_db(work: Callable[[Database], Awaitable[T]], settings: Settings | None = None) -> T:
     """Migrate, open the database, run ``work``, close; domain errors become a clean exit 1."""
     settings = settings or get_settings()
-    migrate.upgrade(settings.database_url)
+    migrate.upgrade(settings.database_url, settings.database_schema)
 
     async def main() -> T:
-        db = Database(settings.database_url)
+        db = settings.database()
         try:
             return await work(db)
         finally:

@@ -51,7 +51,7 @@ def serve(
     """Run the gateway: the API on HOST:PORT over the configured database (SQLite by default)."""
     settings = get_settings()
     logs.configure(settings.log_level)
-    migrate.upgrade(settings.database_url)
+    migrate.upgrade(settings.database_url, settings.database_schema)
     if demo:
         key = run_with_db(ensure_demo, settings)
         base = f"http://{host}:{port}"

@@ -1,0 +1,123 @@
+"""Every way a key can be wrong, and what the caller is told."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from support.api import Api, api_settings
+
+from ileti.api.app import create_app
+from ileti.domain.permissions import Permission
+from ileti.store import accounts, keys
+
+
+def _code(response: httpx.Response) -> str:
+    return response.json()["result_code"]
+
+
+async def test_key_from_bearer_or_x_api_key_and_body_wins(api: Api) -> None:
+    bearer = await api.client.post(
+        "/balance", json={}, headers={"Authorization": f"Bearer {api.key}"}
+    )
+    header = await api.client.post("/balance", json={}, headers={"X-API-Key": api.key})
+    assert _code(bearer) == _code(header) == "TS-1040"
+    # The body wins over a header: a bad body key fails even with a good header.
+    mixed = await api.client.post(
+        "/balance", json={"api_key": "ilt_0000000000_nope"}, headers={"X-API-Key": api.key}
+    )
+    assert mixed.status_code == 401
+    assert _code(mixed) == "TS-1031"
+
+
+@pytest.mark.parametrize(
+    "bad_key",
+    ["", "x" * 1000, "ilt_çöğüşı__ünïcödé", "ilt_0123456789_" + "A" * 43, "Bearer", "🔑" * 10],
+)
+async def test_unknown_keys_are_ts_1031(api: Api, bad_key: str) -> None:
+    response = await api.post("/auth/check", {"api_key": bad_key})
+    assert response.status_code == 401
+    assert response.json()["result"] is False
+    assert _code(response) == "TS-1031"
+    assert response.json()["request_id"] == response.headers["x-request-id"]
+
+
+async def test_missing_key_is_ts_1031(api: Api) -> None:
+    response = await api.post("/auth/check", {})
+    assert response.status_code == 401
+    assert _code(response) == "TS-1031"
+
+
+async def test_another_keys_prefix_with_a_forged_secret_is_refused(api: Api) -> None:
+    forged = api.key[: keys.PREFIX_LENGTH] + "_" + "B" * 43
+    response = await api.post("/balance", {"api_key": forged})
+    assert _code(response) == "TS-1031"
+
+
+async def test_revoked_key_stops_within_a_second(api: Api) -> None:
+    assert _code(await api.post("/balance")) == "TS-1040"
+    async with api.db.write() as conn:
+        await keys.revoke_key(conn, api.key[: keys.PREFIX_LENGTH])
+    await asyncio.sleep(1.05)
+    response = await api.post("/balance")
+    assert response.status_code == 401
+    assert _code(response) == "TS-1031"
+
+
+async def test_api_disabled_is_ts_1061(api: Api) -> None:
+    async with api.db.write() as conn:
+        await keys.set_api_enabled(conn, api.key, False)
+    response = await api.post("/auth/check")
+    assert (response.status_code, _code(response)) == (403, "TS-1061")
+
+
+async def test_missing_permission_is_ts_1065_but_auth_check_needs_none(api: Api) -> None:
+    key = await api.new_key(deny={Permission.CHECK_BALANCE})
+    refused = await api.post("/balance", {"api_key": key})
+    assert (refused.status_code, _code(refused)) == (403, "TS-1065")
+    checked = (await api.post("/auth/check", {"api_key": key})).json()
+    assert checked["result_code"] == "TS-1000"
+    assert checked["key_details"]["permissions"]["check_balance"] is False
+
+
+async def test_caller_outside_allowlist_is_ts_1041(api: Api) -> None:
+    outside = await api.new_key(allow_ips=["10.1.0.0/16"])
+    inside = await api.new_key(allow_ips=["10.1.0.0/16", "127.0.0.0/8"])
+    refused = await api.post("/balance", {"api_key": outside})
+    assert (refused.status_code, _code(refused)) == (403, "TS-1041")
+    assert _code(await api.post("/balance", {"api_key": inside})) == "TS-1040"
+
+
+async def test_inactive_account_is_ts_1030(api: Api) -> None:
+    async with api.db.write() as conn:
+        await accounts.set_account_status(conn, api.account_id, False)
+    response = await api.post("/auth/check")
+    assert (response.status_code, _code(response)) == (403, "TS-1030")
+
+
+async def test_per_minute_limit_is_ts_1060_with_retry_after(api: Api) -> None:
+    key = await api.new_key(per_minute=3)
+    codes = [_code(await api.post("/auth/check", {"api_key": key})) for _ in range(3)]
+    assert codes == ["TS-1000"] * 3
+    limited = await api.post("/auth/check", {"api_key": key})
+    assert (limited.status_code, _code(limited)) == (403, "TS-1060")
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    # The limit is per key: another key of the same account is untouched.
+    assert _code(await api.post("/auth/check")) == "TS-1000"
+
+
+async def test_per_minute_zero_lifts_the_limit(api: Api) -> None:
+    key = await api.new_key(per_minute=0)
+    settings = api_settings(api.db, default_per_minute=2)
+    app = create_app(settings, api.db)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40001))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        unlimited = [
+            _code(await client.post("/auth/check", json={"api_key": key})) for _ in range(5)
+        ]
+        default = [
+            _code(await client.post("/auth/check", json={"api_key": api.key})) for _ in range(3)
+        ]
+    assert unlimited == ["TS-1000"] * 5
+    assert default == ["TS-1000", "TS-1000", "TS-1060"]

@@ -1,0 +1,93 @@
+"""Shared fixtures: a migrated database on SQLite and, when configured, on PostgreSQL.
+
+PostgreSQL runs when ``ILETI_TEST_POSTGRES_URL`` is set; every test there gets a schema of its
+own, dropped afterwards, so runs and tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from ileti.store import migrate
+from ileti.store.db import Database
+
+POSTGRES_URL = os.environ.get("ILETI_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("ILETI_TEST_REDIS_URL")
+SKIP_POSTGRES = "PostgreSQL tests skipped: set ILETI_TEST_POSTGRES_URL to run them"
+
+
+def pytest_report_header() -> list[str]:
+    return [
+        f"postgresql: {'on' if POSTGRES_URL else 'off (ILETI_TEST_POSTGRES_URL not set)'}",
+        f"redis: {'on' if REDIS_URL else 'off (ILETI_TEST_REDIS_URL not set)'}",
+    ]
+
+
+async def _execute_autocommit(url: str, statement: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+class DatabaseTarget:
+    """Where a test's database lives: a SQLite file, or a fresh PostgreSQL schema."""
+
+    def __init__(self, backend: str, url: str, schema: str | None) -> None:
+        self.backend = backend
+        self.url = url
+        self.schema = schema
+
+    def env(self) -> dict[str, str]:
+        """Environment for a process that should use this database."""
+        env = {"ILETI_DATABASE_URL": self.url}
+        if self.schema:
+            env["ILETI_DATABASE_SCHEMA"] = self.schema
+        return env
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_target(request: pytest.FixtureRequest, tmp_path) -> Iterator[DatabaseTarget]:  # noqa: ANN001
+    if request.param == "sqlite":
+        yield DatabaseTarget("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'ileti.db'}", None)
+        return
+    if not POSTGRES_URL:
+        pytest.skip(SKIP_POSTGRES)
+    schema = f"ileti_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_execute_autocommit(POSTGRES_URL, f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield DatabaseTarget("postgres", POSTGRES_URL, schema)
+    finally:
+        asyncio.run(_execute_autocommit(POSTGRES_URL, f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture
+async def db(database_target: DatabaseTarget) -> AsyncIterator[Database]:
+    """A migrated database on each backend."""
+    await asyncio.to_thread(migrate.upgrade, database_target.url, database_target.schema)
+    database = Database(database_target.url, schema=database_target.schema)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path) -> AsyncIterator[Database]:  # noqa: ANN001
+    """A migrated SQLite database, for tests whose subject is not storage."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'ileti.db'}"
+    await asyncio.to_thread(migrate.upgrade, url)
+    database = Database(url)
+    try:
+        yield database
+    finally:
+        await database.close()
