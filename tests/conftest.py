@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+from support.server import ServedGateway, serve_demo
 
 from ileti.store import migrate
 from ileti.store.db import Database
@@ -91,3 +92,14 @@ async def sqlite_db(tmp_path) -> AsyncIterator[Database]:  # noqa: ANN001
         yield database
     finally:
         await database.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedGateway]:
+    """``ileti serve --demo`` as a separate process on its own SQLite file."""
+    cwd = tmp_path_factory.mktemp("served")
+    gateway = serve_demo(cwd, {"ILETI_DATABASE_URL": f"sqlite+aiosqlite:///{cwd / 'ileti.db'}"})
+    try:
+        yield gateway
+    finally:
+        gateway.stop()

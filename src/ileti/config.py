@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     database_schema: str | None = None
     # Shared rate-limit and idempotency counters when several API processes run.
     redis_url: str | None = None
+    # Prefix of every Redis key, so several gateways can share one Redis.
+    redis_namespace: str = "ileti"
 
     # Keys.
     default_per_minute: int = 3000

@@ -17,9 +17,7 @@ from ileti.store.db import Database
 async def api(db: Database) -> AsyncIterator[Api]:
     """The API on each backend, with an account 'acme' (150 credits, 12.50 TRY) and a key."""
     async with db.write() as conn:
-        account = await accounts.create_account(
-            conn, "acme", credits=150, international_kurus=1250
-        )
+        account = await accounts.create_account(conn, "acme", credits=150, international_kurus=1250)
         await accounts.add_title(conn, account.id, "ACME", active=True)
         await accounts.add_title(conn, account.id, "ACME Promo")
         key, _ = await keys.create_key(conn, account.id)

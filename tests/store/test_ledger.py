@@ -101,9 +101,7 @@ async def test_same_reference_and_kind_cannot_post_twice(db: Database) -> None:
 
 async def test_international_balance_is_separate(db: Database) -> None:
     async with db.write() as conn:
-        account = await accounts.create_account(
-            conn, "globex", credits=5, international_kurus=1250
-        )
+        account = await accounts.create_account(conn, "globex", credits=5, international_kurus=1250)
     assert account.international_enabled
     with pytest.raises(InsufficientBalance):
         async with db.write() as conn:

@@ -62,7 +62,7 @@ def api_key_of(request: Request, body: dict[str, Any]) -> str | None:
 
 
 def parse(model: type[M], body: dict[str, Any]) -> M:
-    """Validate ``body`` against ``model``; the first problems become a TS-1035 naming fields."""
+    """Validate ``body`` against ``model``; problems become INVALID_FIELD, naming the fields."""
     try:
         return model.model_validate(body)
     except ValidationError as exc:

@@ -19,7 +19,7 @@ class ApiState:
 
     @classmethod
     def create(cls, settings: Settings, db: Database) -> ApiState:
-        limiter = RequestLimiter(settings.redis_url)
+        limiter = RequestLimiter(settings.redis_url, settings.redis_namespace)
         authenticator = Authenticator(
             db,
             limiter,

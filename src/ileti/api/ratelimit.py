@@ -16,10 +16,14 @@ from limits.storage import storage_from_string
 
 
 class RequestLimiter:
-    def __init__(self, redis_url: str | None = None) -> None:
+    def __init__(self, redis_url: str | None = None, namespace: str = "ileti") -> None:
+        self.namespace = namespace
         self.storage: Storage
         if redis_url:
-            self.storage = storage_from_string(_async_redis_uri(redis_url))
+            # redis-py's asyncio client; limits would otherwise pick coredis.
+            self.storage = storage_from_string(
+                _async_redis_uri(redis_url), implementation="redispy"
+            )
         else:
             self.storage = MemoryStorage()
         self._strategy = SlidingWindowCounterRateLimiter(self.storage)
@@ -30,7 +34,7 @@ class RequestLimiter:
         item = self._items.get(per_minute)
         if item is None:
             item = self._items[per_minute] = RateLimitItemPerMinute(per_minute)
-        identity = str(key_id)
+        identity = f"{self.namespace}:key:{key_id}"
         if await self._strategy.hit(item, identity):
             return None
         stats = await self._strategy.get_window_stats(item, identity)

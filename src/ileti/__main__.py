@@ -1,0 +1,5 @@
+"""``python -m ileti``: the same as the ``ileti`` command."""
+
+from ileti.cli import main
+
+main()

@@ -1,0 +1,142 @@
+"""The operator's commands, run as an operator runs them, on a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from ileti.cli import app
+from ileti.config import get_settings
+from ileti.store import keys, ledger
+from ileti.store.ledger import Balance
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _database(database_target, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN202
+    for name, value in database_target.env().items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def ileti(*args: str, ok: bool = True) -> str:
+    result = runner.invoke(app, list(args))
+    if ok:
+        assert result.exit_code == 0, result.output
+    else:
+        assert result.exit_code != 0, result.output
+    return result.output
+
+
+def listing(*args: str) -> list[dict]:
+    return json.loads(ileti(*args, "--json").strip().splitlines()[-1])
+
+
+def test_account_create_list_and_topup_through_the_ledger() -> None:
+    ileti("account", "create", "acme", "--credits", "100", "--international", "25.50")
+    ileti("account", "topup", "acme", "--credits", "40")
+    ileti("account", "topup", "acme", "--international", "0.25")
+    [account] = listing("account", "list")
+    assert account["credits"] == 140
+    assert account["international"] == "25.75"
+    assert account["international_enabled"] is True
+
+    async def ledger_says() -> tuple[int | None, int | None]:
+        db = get_settings().database()
+        try:
+            async with db.read() as conn:
+                return (
+                    await ledger.last_balance_after(conn, account["id"], Balance.MAIN),
+                    await ledger.last_balance_after(conn, account["id"], Balance.INTERNATIONAL),
+                )
+        finally:
+            await db.close()
+
+    assert asyncio.run(ledger_says()) == (140, 2575)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("account", "topup", "acme"),
+        ("account", "topup", "acme", "--credits", "1", "--international", "1"),
+        ("account", "topup", "acme", "--credits", "-5"),
+        ("account", "topup", "acme", "--international", "1.001"),
+        ("account", "topup", "nobody", "--credits", "5"),
+        ("account", "create", "acme"),
+    ],
+)
+def test_bad_admin_input_is_refused_and_changes_nothing(args: tuple[str, ...]) -> None:
+    ileti("account", "create", "acme", "--credits", "10")
+    ileti(*args, ok=False)
+    [account] = listing("account", "list")
+    assert account["credits"] == 10
+
+
+def test_key_create_prints_key_last_and_never_again() -> None:
+    ileti("account", "create", "acme")
+    output = ileti(
+        "key",
+        "create",
+        "acme",
+        "--deny",
+        "send_otp",
+        "--allow-ip",
+        "10.0.0.0/8",
+        "--per-minute",
+        "60",
+    )
+    key = output.strip().splitlines()[-1]
+    assert keys.prefix_of(key) == key[: keys.PREFIX_LENGTH]
+    listed = ileti("key", "list", "acme") + ileti("key", "list", "acme", "--json")
+    assert key not in listed
+    [row] = listing("key", "list", "acme")
+    assert row["prefix"] == key[: keys.PREFIX_LENGTH]
+    assert "send_otp" not in row["permissions"]
+    assert row["allowed_ips"] == ["10.0.0.0/8"]
+    assert row["per_minute"] == 60
+
+
+@pytest.mark.parametrize("by", ["full key", "prefix"])
+def test_key_revoke_by_full_key_or_prefix(by: str) -> None:
+    ileti("account", "create", "acme")
+    key = ileti("key", "create", "acme").strip().splitlines()[-1]
+    ileti("key", "revoke", key if by == "full key" else key[: keys.PREFIX_LENGTH])
+    assert listing("key", "list", "acme")[0]["status"] == "revoked"
+
+
+def test_key_revoke_with_a_forged_secret_is_refused() -> None:
+    ileti("account", "create", "acme")
+    key = ileti("key", "create", "acme").strip().splitlines()[-1]
+    ileti("key", "revoke", key[: keys.PREFIX_LENGTH] + "_" + "Z" * 43, ok=False)
+    assert listing("key", "list", "acme")[0]["status"] == "active"
+
+
+def test_key_create_refuses_bad_cidr_and_permission() -> None:
+    ileti("account", "create", "acme")
+    ileti("key", "create", "acme", "--allow-ip", "not-a-network", ok=False)
+    ileti("key", "create", "acme", "--deny", "send_everything", ok=False)
+    assert listing("key", "list", "acme") == []
+
+
+def test_titles_follow_the_market_rule_and_are_case_sensitive() -> None:
+    ileti("account", "create", "acme")
+    ileti("title", "add", "acme", "ACME", "--active")
+    ileti("title", "add", "acme", "Acme")
+    ileti("title", "add", "acme", "Acme-Shop 1")
+    for bad in ("AB", "ABCDEFGHIJKL", "ŞİRKET", "acme!", "   "):
+        ileti("title", "add", "acme", bad, ok=False)
+    ileti("title", "set", "acme", "Acme", "active")
+    ileti("title", "set", "acme", "ACME", "inactive")
+    ileti("title", "set", "acme", "NOPE", "active", ok=False)
+    assert listing("title", "list", "acme") == [
+        {"title": "ACME", "status": "inactive"},
+        {"title": "Acme", "status": "active"},
+        {"title": "Acme-Shop 1", "status": "pending"},
+    ]

@@ -1,0 +1,75 @@
+"""The gateway as a newcomer runs it: ``ileti serve --demo``, called over real HTTP."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+from support.server import ServedGateway, run_ileti, serve_demo
+from turkeysms import TurkeySmsClient
+
+from ileti.store.keys import PREFIX_LENGTH
+
+
+def test_official_sdk_gets_its_balance(served: ServedGateway) -> None:
+    client = TurkeySmsClient(served.key)
+    client.BASE_URL = served.base_url + "/"
+    reply = client.get_balance()
+    assert reply["result"] is True
+    assert reply["result_code"] == "TS-1040"
+    assert reply["balance"]["main"] == 1000
+
+
+def test_demo_prints_a_working_curl_example(served: ServedGateway) -> None:
+    assert f"curl -s {served.base_url}/balance" in served.stdout
+    assert served.key in served.stdout
+
+
+def test_logs_are_json_with_request_ids_and_never_a_full_key(served: ServedGateway) -> None:
+    wrong = served.key[:PREFIX_LENGTH] + "_" + "Q" * 43
+    for key in (served.key, wrong, "x" * 300):
+        response = httpx.post(f"{served.base_url}/auth/check", json={"api_key": key})
+        assert response.headers["x-request-id"]
+    time.sleep(0.2)
+    log = served.log()
+    assert response.headers["x-request-id"] in log
+    assert served.key not in log
+    assert wrong not in log
+    assert "x" * 300 not in log
+    assert served.key[:PREFIX_LENGTH] in log
+
+
+def test_metrics_count_requests_by_endpoint_and_code(served: ServedGateway) -> None:
+    httpx.post(f"{served.base_url}/balance", json={"api_key": served.key})
+    httpx.post(f"{served.base_url}/balance", content=b"[")
+    metrics = httpx.get(f"{served.base_url}/metrics").text
+    assert 'ileti_http_requests_total{code="TS-1040",endpoint="/balance"}' in metrics
+    assert 'ileti_http_requests_total{code="TS-1033",endpoint="/balance"}' in metrics
+    assert 'ileti_http_request_seconds_bucket{endpoint="/balance"' in metrics
+
+
+def test_revocation_from_the_cli_reaches_the_running_server(served: ServedGateway) -> None:
+    made = run_ileti(["key", "create", "demo"], served.env, served.cwd)
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip().splitlines()[-1]
+    url = f"{served.base_url}/balance"
+    assert httpx.post(url, json={"api_key": key}).json()["result_code"] == "TS-1040"
+    revoked = run_ileti(["key", "revoke", key[:PREFIX_LENGTH]], served.env, served.cwd)
+    assert revoked.returncode == 0, revoked.stderr
+    time.sleep(1.05)
+    assert httpx.post(url, json={"api_key": key}).json()["result_code"] == "TS-1031"
+
+
+def test_demo_is_created_once_and_a_restart_issues_a_new_key(tmp_path) -> None:  # noqa: ANN001
+    env = {"ILETI_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'ileti.db'}"}
+    first = serve_demo(tmp_path, env)
+    first.stop()
+    second = serve_demo(tmp_path, env)
+    try:
+        url = f"{second.base_url}/balance"
+        assert httpx.post(url, json={"api_key": second.key}).json()["balance"]["main"] == 1000
+        assert httpx.post(url, json={"api_key": first.key}).json()["result_code"] == "TS-1031"
+        listed = run_ileti(["account", "list", "--json"], env, tmp_path)
+        assert listed.stdout.count('"name": "demo"') == 1
+    finally:
+        second.stop()
