@@ -1,1 +1,115 @@
 """``ileti smsc``: the SMSC simulator as a standalone server."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import structlog
+import typer
+
+from ileti import logs
+from ileti.carriers.simulator import IdForm, SimulatorConfig, SmscSimulator
+from ileti.cli.app import app
+
+
+def parse_outcomes(text: str) -> dict[str, float]:
+    """``delivered=0.9,undelivered=0.05,expired=0.03,none=0.02`` to weights."""
+    weights: dict[str, float] = {}
+    for item in filter(None, (piece.strip() for piece in text.split(","))):
+        name, _, weight = item.partition("=")
+        try:
+            weights[name.strip()] = float(weight)
+        except ValueError:
+            raise typer.BadParameter(f"not a weight: {item!r}") from None
+    return weights
+
+
+async def run_smsc(config: SimulatorConfig) -> None:
+    smsc = SmscSimulator(config)
+    await smsc.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    await smsc.stop()
+    structlog.get_logger().info("smsc_stopped", **asdict(smsc.stats))
+
+
+@app.command()
+def smsc(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on. [default: 127.0.0.1]")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on, 0 for any free one. [default: 2775]")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="TOML or JSON file with simulator settings; flags override it."),
+    ] = None,
+    system_id: Annotated[
+        str | None, typer.Option(help="Accept only this system_id (with --password).")
+    ] = None,
+    password: Annotated[str | None, typer.Option(help="The password for --system-id.")] = None,
+    receipt_delay: Annotated[
+        float | None, typer.Option(help="Send each receipt within this many seconds.")
+    ] = None,
+    outcomes: Annotated[
+        str | None,
+        typer.Option(help="Receipt weights, e.g. delivered=0.9,undelivered=0.1,none=0."),
+    ] = None,
+    throttle_rate: Annotated[
+        float | None, typer.Option(help="Answer ESME_RTHROTTLED above this many submits/s.")
+    ] = None,
+    reject_share: Annotated[
+        float | None, typer.Option(help="Share of submits refused (ESME_RSUBMITFAIL).")
+    ] = None,
+    drop_chance: Annotated[
+        float | None, typer.Option(help="Chance per submit of dropping the connection.")
+    ] = None,
+    id_form: Annotated[
+        IdForm | None, typer.Option(help="Form of the message ids in submit_sm_resp.")
+    ] = None,
+    receipt_id_form: Annotated[
+        IdForm | None, typer.Option(help="Form of the ids in receipts (default: as in resp).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for reproducible randomness.")] = None,
+) -> None:
+    """Run an SMPP 3.4 SMSC simulator that accepts any login and delivers every message."""
+    if (system_id is None) != (password is None):
+        raise typer.BadParameter("--system-id and --password go together")
+    overrides = {
+        "host": host,
+        "port": port,
+        "credentials": {system_id: password} if system_id is not None else None,
+        "receipt_delay": receipt_delay,
+        "outcomes": parse_outcomes(outcomes) if outcomes is not None else None,
+        "throttle_rate": throttle_rate,
+        "reject_share": reject_share,
+        "drop_chance": drop_chance,
+        "id_form": id_form,
+        "receipt_id_form": receipt_id_form,
+        "seed": seed,
+    }
+    try:
+        settings = (
+            SimulatorConfig.load(config, **overrides)
+            if config is not None
+            else SimulatorConfig.from_mapping({}, **overrides)
+        )
+    except (OSError, ValueError, TypeError) as error:
+        raise typer.BadParameter(str(error)) from None
+    logs.configure()
+    try:
+        import uvloop
+
+        runner = asyncio.Runner(loop_factory=uvloop.new_event_loop)
+    except ImportError:
+        runner = asyncio.Runner()
+    with runner:
+        runner.run(run_smsc(settings))
