@@ -14,10 +14,10 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
-from support.server import ServedGateway, serve_demo
 
 from ileti.store import migrate
 from ileti.store.db import Database
+from support.server import ServedGateway, serve_demo
 
 POSTGRES_URL = os.environ.get("ILETI_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("ILETI_TEST_REDIS_URL")
@@ -57,7 +57,7 @@ class DatabaseTarget:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def database_target(request: pytest.FixtureRequest, tmp_path) -> Iterator[DatabaseTarget]:  # noqa: ANN001
+def database_target(request: pytest.FixtureRequest, tmp_path) -> Iterator[DatabaseTarget]:
     if request.param == "sqlite":
         yield DatabaseTarget("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'ileti.db'}", None)
         return
@@ -83,7 +83,7 @@ async def db(database_target: DatabaseTarget) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-async def sqlite_db(tmp_path) -> AsyncIterator[Database]:  # noqa: ANN001
+async def sqlite_db(tmp_path) -> AsyncIterator[Database]:
     """A migrated SQLite database, for tests whose subject is not storage."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'ileti.db'}"
     await asyncio.to_thread(migrate.upgrade, url)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import httpx
-from support.server import ServedGateway, run_ileti, serve_demo
 from turkeysms import TurkeySmsClient
 
 from ileti.store.keys import PREFIX_LENGTH
+from support.server import ServedGateway, run_ileti, serve_demo
 
 
 def test_official_sdk_gets_its_balance(served: ServedGateway) -> None:
@@ -60,7 +60,7 @@ def test_revocation_from_the_cli_reaches_the_running_server(served: ServedGatewa
     assert httpx.post(url, json={"api_key": key}).json()["result_code"] == "TS-1031"
 
 
-def test_demo_is_created_once_and_a_restart_issues_a_new_key(tmp_path) -> None:  # noqa: ANN001
+def test_demo_is_created_once_and_a_restart_issues_a_new_key(tmp_path) -> None:
     env = {"ILETI_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'ileti.db'}"}
     first = serve_demo(tmp_path, env)
     first.stop()

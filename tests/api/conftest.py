@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from support.api import Api, api_settings
 
 from ileti.api.app import create_app
 from ileti.store import accounts, keys
 from ileti.store.db import Database
+from support.api import Api, api_settings
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ import asyncio
 
 import httpx
 import pytest
-from support.api import Api, api_settings
 
 from ileti.api.app import create_app
 from ileti.domain.permissions import Permission
 from ileti.store import accounts, keys
+from support.api import Api, api_settings
 
 
 def _code(response: httpx.Response) -> str:

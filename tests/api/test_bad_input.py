@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from support.api import Api
 
 from ileti.store import accounts
+from support.api import Api
 
 
 def _assert_envelope(response: httpx.Response, status: int, code: str) -> dict:

@@ -10,6 +10,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
+
 from support.server import ServedGateway
 
 EXAMPLES_PER_OPERATION = 25

@@ -17,7 +17,7 @@ runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
-def _database(database_target, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN202
+def _database(database_target, monkeypatch: pytest.MonkeyPatch):
     for name, value in database_target.env().items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()

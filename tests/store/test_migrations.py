@@ -25,7 +25,7 @@ async def _tables(db: Database) -> set[str]:
         return set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
 
 
-async def test_migrations_match_models_and_go_down_and_up(db: Database, database_target) -> None:  # noqa: ANN001
+async def test_migrations_match_models_and_go_down_and_up(db: Database, database_target) -> None:
     assert await _diff(db) == []
     assert {"accounts", "api_keys", "sender_ids", "credit_ledger"} <= await _tables(db)
     await asyncio.to_thread(migrate.downgrade, database_target.url, database_target.schema)

@@ -152,8 +152,10 @@ def endpoint(
             return response
 
         route.__name__ = handler.__name__
-        router.add_api_route(path, route, methods=["POST"], include_in_schema=False)
-        router.add_api_route(path + "/", route, methods=["POST"], include_in_schema=False)
+        # Plain Starlette routes: the body, validation and errors are handled here, so
+        # FastAPI's per-request dependency machinery would only add cost.
+        router.add_route(path, route, methods=["POST"], include_in_schema=False)
+        router.add_route(path + "/", route, methods=["POST"], include_in_schema=False)
         REGISTRY.append(
             EndpointSpec(
                 path,

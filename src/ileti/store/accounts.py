@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -141,15 +141,14 @@ async def list_accounts(conn: AsyncConnection) -> list[AccountView]:
     return [AccountView(*row) for row in rows]
 
 
+_BALANCES = select(accounts.c.credits, accounts.c.international_kurus).where(
+    accounts.c.id == bindparam("account_id")
+)
+
+
 async def balances(conn: AsyncConnection, account_id: int) -> tuple[int, int]:
     """(main credits, international kuruş), read now."""
-    row = (
-        await conn.execute(
-            select(accounts.c.credits, accounts.c.international_kurus).where(
-                accounts.c.id == account_id
-            )
-        )
-    ).one()
+    row = (await conn.execute(_BALANCES, {"account_id": account_id})).one()
     return row[0], row[1]
 
 

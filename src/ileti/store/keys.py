@@ -69,6 +69,9 @@ class KeyRecord:
     per_minute: int | None
     created_at: datetime
     revoked_at: datetime | None
+    # The account's balances when the record was read.
+    credits: int
+    international_kurus: int
 
     @property
     def revoked(self) -> bool:
@@ -89,6 +92,8 @@ _RECORD_QUERY = select(
     api_keys.c.per_minute,
     api_keys.c.created_at,
     api_keys.c.revoked_at,
+    accounts.c.credits,
+    accounts.c.international_kurus,
 ).join(accounts, accounts.c.id == api_keys.c.account_id)
 
 
@@ -108,6 +113,8 @@ def _record(row: object) -> KeyRecord:
         per_minute=rest[1],
         created_at=rest[2],
         revoked_at=rest[3],
+        credits=rest[4],
+        international_kurus=rest[5],
     )
 
 

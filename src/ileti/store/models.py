@@ -127,3 +127,155 @@ class LedgerEntry(Base):
     reference: Mapped[str] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class IdSequence(Base):
+    """Where message and group ids come from on SQLite (PostgreSQL uses a real sequence).
+
+    Messages and groups share one sequence so that an id names one thing only.
+    """
+
+    __tablename__ = "id_sequence"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class Group(Base):
+    __tablename__ = "groups"
+    __table_args__ = (Index("ix_groups_account_id_id", "account_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    key_id: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(11))
+    total_recipients: Mapped[int] = mapped_column(Integer)
+    accepted: Mapped[int] = mapped_column(Integer)
+    number_of_sms: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Message(Base):
+    """One recipient's message. Its state moves only along the lifecycle in ``domain``."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_account_id_id", "account_id", "id"),
+        Index("ix_messages_group_id_status", "group_id", "status"),
+        Index("ix_messages_status_expires_at", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    key_id: Mapped[int] = mapped_column(Integer)
+    group_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # single, group, otp
+    kind: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(11))
+    sentto: Mapped[str] = mapped_column(String(20))
+    country: Mapped[str] = mapped_column(String(64))
+    operator: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    text: Mapped[str] = mapped_column(String)
+    sms_lang: Mapped[str] = mapped_column(String(8))
+    segments: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10))
+    # What was charged, on which balance (refunds give back exactly this).
+    cost: Mapped[int] = mapped_column(BigInteger)
+    cost_balance: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    carrier: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class QueueEntry(Base):
+    """A message waiting for the dispatcher. Times are epoch milliseconds: cheap to compare."""
+
+    __tablename__ = "dispatch_queue"
+    __table_args__ = (Index("ix_dispatch_queue_priority_due", "priority", "due_ms"),)
+
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # 0 OTP, 1 single, 2 bulk: lower goes first.
+    priority: Mapped[int] = mapped_column(Integer)
+    due_ms: Mapped[int] = mapped_column(BigInteger)
+    lease_until_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MessagePart(Base):
+    """One submitted segment and the operator's id for it, by which its receipt is found."""
+
+    __tablename__ = "message_parts"
+    __table_args__ = (Index("ix_message_parts_carrier_operator_id", "carrier", "operator_id"),)
+
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    part: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    carrier: Mapped[str] = mapped_column(String(64))
+    # The operator's message id in its normal form (see carriers' receipt matching).
+    operator_id: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(10))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    error: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class BlacklistEntry(Base):
+    __tablename__ = "blacklist"
+    __table_args__ = (UniqueConstraint("account_id", "number", name="uq_blacklist_account_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    number: Mapped[str] = mapped_column(String(20))
+    # all: every send; advertising: Advertising content only (an inbound RET/IPTAL).
+    scope: Mapped[str] = mapped_column(String(12))
+    source: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class IdempotentResponse(Base):
+    """A response kept so that the same request from the same key gets it again."""
+
+    __tablename__ = "idempotency"
+    __table_args__ = (Index("ix_idempotency_expires_ms", "expires_ms"),)
+
+    key_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(String)
+    expires_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class CountryPrice(Base):
+    """Price per segment for a destination country, in kuruş, from the international balance."""
+
+    __tablename__ = "country_prices"
+
+    region: Mapped[str] = mapped_column(String(2), primary_key=True)
+    kurus_per_segment: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PendingReceipt(Base):
+    """A receipt whose part is not recorded yet (it can overtake the submit's record).
+
+    Kept until its part appears or the matching window (the longest validity) runs out, then
+    counted as unmatched: never an error loop, never lost while it can still match.
+    """
+
+    __tablename__ = "pending_receipts"
+    __table_args__ = (Index("ix_pending_receipts_carrier_operator_id", "carrier", "operator_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    carrier: Mapped[str] = mapped_column(String(64))
+    operator_id: Mapped[str] = mapped_column(String(80))
+    # Every form of the id the receipt could mean (hex/decimal), space separated.
+    candidates: Mapped[str] = mapped_column(String(400))
+    state: Mapped[str] = mapped_column(String(10))
+    error: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    received_ms: Mapped[int] = mapped_column(BigInteger)

@@ -40,7 +40,13 @@ async def auth_check(ctx: Context, _body: ApiRequest) -> Reply:
                 "status": "active",
                 "permissions": {p.value: p in key.permissions for p in Permission},
             },
-            "account_summary": {"account_status": "active", "balance": await _balance(ctx)},
+            "account_summary": {
+                "account_status": "active",
+                "balance": {
+                    "main": key.credits,
+                    "international": round(key.international_kurus / 100, 2),
+                },
+            },
         },
     )
 

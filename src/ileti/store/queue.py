@@ -1,0 +1,203 @@
+"""The dispatcher's queries: claim due messages under a lease, record what the carrier said.
+
+Claims take a lease rather than a lock held across the network: a worker that dies leaves its
+claims to expire, and another worker takes them again. A message whose parts are recorded is
+never submitted again, even when its queue entry is claimed a second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ileti.domain.lifecycle import MessageStatus
+from ileti.store import ledger
+from ileti.store.ledger import Balance, EntryKind
+from ileti.store.models import Message, MessagePart, QueueEntry
+
+queue = QueueEntry.__table__
+messages = Message.__table__
+parts = MessagePart.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A claimed message, with what the dispatcher needs to send it."""
+
+    id: int
+    attempts: int
+    title: str
+    sentto: str
+    text: str
+    sms_lang: str
+    segments: int
+    status: str
+    expires_at: datetime
+    already_submitted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SubmittedPart:
+    part: int
+    operator_id: str | None  # None: this part was refused permanently
+
+
+async def claim(
+    conn: AsyncConnection, owner: str, limit: int, now_ms: int, lease_ms: int
+) -> list[Claimed]:
+    """Lease up to ``limit`` due entries, most urgent first (OTP, then single, then bulk)."""
+    due = (
+        select(queue.c.message_id)
+        .where(queue.c.due_ms <= now_ms, queue.c.lease_until_ms < now_ms)
+        .order_by(queue.c.priority, queue.c.due_ms)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    leased = await conn.execute(
+        update(queue)
+        .where(queue.c.message_id.in_(due.scalar_subquery()))
+        .values(
+            lease_until_ms=now_ms + lease_ms,
+            lease_owner=owner,
+            attempts=queue.c.attempts + 1,
+        )
+        .returning(queue.c.message_id, queue.c.attempts)
+    )
+    attempts = dict(leased.all())
+    if not attempts:
+        return []
+    rows = await conn.execute(
+        select(
+            messages.c.id,
+            messages.c.title,
+            messages.c.sentto,
+            messages.c.text,
+            messages.c.sms_lang,
+            messages.c.segments,
+            messages.c.status,
+            messages.c.expires_at,
+        ).where(messages.c.id.in_(list(attempts)))
+    )
+    found = {row.id: row for row in rows}
+    submitted = {
+        row[0]
+        for row in await conn.execute(
+            select(parts.c.message_id).distinct().where(parts.c.message_id.in_(list(attempts)))
+        )
+    }
+    claimed = [
+        Claimed(
+            id=message_id,
+            attempts=attempts[message_id],
+            title=row.title,
+            sentto=row.sentto,
+            text=row.text,
+            sms_lang=row.sms_lang,
+            segments=row.segments,
+            status=row.status,
+            expires_at=row.expires_at,
+            already_submitted=message_id in submitted,
+        )
+        for message_id, row in found.items()
+    ]
+    claimed.sort(key=lambda c: c.id)
+    return claimed
+
+
+async def record_sent(
+    conn: AsyncConnection,
+    sent: Sequence[tuple[int, str, list[SubmittedPart]]],
+    now: datetime,
+) -> None:
+    """Messages the carrier took: their parts' ids, the state ``sent``, off the queue."""
+    if not sent:
+        return
+    await conn.execute(
+        insert(parts),
+        [
+            {
+                "message_id": message_id,
+                "part": p.part,
+                "carrier": carrier,
+                "operator_id": p.operator_id or "",
+                "status": (
+                    MessageStatus.SENT.value if p.operator_id else MessageStatus.FAILED.value
+                ),
+                "done_at": None if p.operator_id else now,
+                "error": None if p.operator_id else "refused by the operator",
+            }
+            for message_id, carrier, message_parts in sent
+            for p in message_parts
+        ],
+    )
+    await conn.execute(
+        update(messages)
+        .where(
+            messages.c.id == bindparam("message_id"),
+            messages.c.status == MessageStatus.QUEUED.value,
+        )
+        .values(status=MessageStatus.SENT.value, sent_at=now, carrier=bindparam("carrier")),
+        [{"message_id": message_id, "carrier": carrier} for message_id, carrier, _ in sent],
+    )
+    await dequeue(conn, [message_id for message_id, _, _ in sent])
+
+
+async def dequeue(conn: AsyncConnection, message_ids: Sequence[int]) -> None:
+    if message_ids:
+        await conn.execute(delete(queue).where(queue.c.message_id.in_(list(message_ids))))
+
+
+async def retry_later(conn: AsyncConnection, delays_ms: dict[int, int], now_ms: int) -> None:
+    """Give claimed entries back to the queue, due again after their backoff."""
+    if not delays_ms:
+        return
+    await conn.execute(
+        update(queue)
+        .where(queue.c.message_id == bindparam("mid"))
+        .values(due_ms=bindparam("due"), lease_until_ms=0, lease_owner=None),
+        [{"mid": mid, "due": now_ms + delay} for mid, delay in delays_ms.items()],
+    )
+
+
+async def finish(
+    conn: AsyncConnection,
+    message_ids: Sequence[int],
+    status: MessageStatus,
+    now: datetime,
+    reason: str | None,
+    *,
+    from_status: Sequence[MessageStatus],
+) -> list[int]:
+    """Move messages to a final state (only from ``from_status``), refunding when due.
+
+    Returns the ids that moved; a message already final is left as it is.
+    """
+    if not message_ids:
+        return []
+    moved = await conn.execute(
+        update(messages)
+        .where(
+            messages.c.id.in_(list(message_ids)),
+            messages.c.status.in_([s.value for s in from_status]),
+        )
+        .values(status=status.value, done_at=now, error_reason=reason)
+        .returning(messages.c.id, messages.c.account_id, messages.c.cost, messages.c.cost_balance)
+    )
+    rows = moved.all()
+    if status.refunded:
+        for message_id, account_id, cost, balance in rows:
+            if cost:
+                await ledger.post(
+                    conn,
+                    account_id,
+                    Balance(balance),
+                    cost,
+                    EntryKind.REFUND,
+                    f"message:{message_id}",
+                )
+    return [row[0] for row in rows]
