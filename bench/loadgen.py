@@ -141,14 +141,16 @@ class _Connection(asyncio.Protocol):
         if end < 0:
             self.buffer = buffer
             return
+        if not buffer.startswith(b"HTTP/1."):
+            raise ValueError(f"bad status line {buffer[:40]!r}")
+        status = int(buffer[9:12])
         head = buffer[:end].lower()
         at = head.find(_CONTENT_LENGTH)
         if at >= 0:
             eol = head.find(b"\r\n", at + len(_CONTENT_LENGTH))
             length = int(head[at + len(_CONTENT_LENGTH) : eol if eol >= 0 else None])
         elif b"\r\ntransfer-encoding:" in head:
-            self.fail(_ResponseError("only Content-Length framed responses are read"))
-            return
+            raise ValueError("only Content-Length framed responses are read")
         else:
             length = 0
         stop = end + 4 + length
@@ -158,10 +160,9 @@ class _Connection(asyncio.Protocol):
         self.buffer = buffer[stop:]
         if b"\r\nconnection: close" in head:
             self.reusable = False
-        waiter = self.waiter
+        waiter, self.waiter = self.waiter, None
         if waiter is not None and not waiter.done():
-            self.waiter = None
-            waiter.set_result((int(buffer[9:12]), buffer[end + 4 : stop]))
+            waiter.set_result((status, buffer[end + 4 : stop]))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.reusable = False
@@ -309,18 +310,17 @@ async def run_load(
     parts = urlsplit(url)
     if parts.scheme != "http" or not parts.hostname:
         raise ValueError(f"only http:// URLs are supported: {url!r}")
-    port = parts.port or 80
     state = _State(
         host=parts.hostname,
-        port=port,
+        port=parts.port or 80,
         request=requests.encoder(parts.netloc, parts.path),
         limit=total if total is not None else sys.maxsize,
         deadline=float("inf"),
         interval=1 / rate if rate else 0.0,
         timeout=request_timeout,
     )
-    # Connect before the clock starts so handshakes do not count as latency; a failed connect
-    # is retried, and counted, by its worker.
+    # Connect before the clock starts so handshakes do not count as latency; a connection
+    # that fails here is opened again by its worker.
     opened = await asyncio.gather(
         *(state.connect() for _ in range(concurrency)), return_exceptions=True
     )

@@ -14,24 +14,7 @@ from support.server import ServedGateway
 SOURCE = Path(codes.__file__).parent
 # Codes of the contract whose endpoints are not served yet. Each must leave this set (and the
 # test fails until it does) as soon as the code base starts to raise it.
-NOT_YET_RAISED = {
-    "TS-1024",
-    "TS-1025",
-    "TS-1026",
-    "TS-1027",
-    "TS-1028",
-    "TS-1029",
-    "TS-1032",
-    "TS-1034",
-    "TS-1036",
-    "TS-1037",
-    "TS-1038",
-    "TS-1042",
-    "TS-1043",
-    "TS-1044",
-    "TS-1046",
-    "TS-1064",
-}
+NOT_YET_RAISED = {"TS-1036", "TS-1042", "TS-1043"}
 
 
 def _names_used_in_source() -> set[str]:
@@ -52,15 +35,21 @@ def _literal_codes_in_source() -> set[str]:
 
 
 def test_every_code_used_is_a_catalogue_entry() -> None:
-    entries = {name: getattr(codes, name) for name in _names_used_in_source()}
-    assert all(isinstance(rc, ResultCode) for rc in entries.values())
+    entries = {
+        name: getattr(codes, name)
+        for name in _names_used_in_source()
+        if name not in {"CATALOGUE", "GatewayError"}
+    }
+    assert all(isinstance(rc, ResultCode) for rc in entries.values()), entries
     assert {rc.code for rc in entries.values()} <= set(CATALOGUE)
     # No code is written out as a string outside the catalogue.
     assert _literal_codes_in_source() == set()
 
 
 def test_every_catalogue_code_is_raised_somewhere_or_pending() -> None:
-    raised = {getattr(codes, name).code for name in _names_used_in_source()}
+    raised = {
+        getattr(codes, name).code for name in _names_used_in_source() if name != "CATALOGUE"
+    }
     assert raised.isdisjoint(NOT_YET_RAISED), raised & NOT_YET_RAISED
     assert set(CATALOGUE) == raised | NOT_YET_RAISED
 

@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     # Messages.
     max_segments: int = 10
 
+    # Carriers: a TOML file of carriers and routes; without one, the built-in SMSC simulator.
+    carriers_file: Path | None = None
+    # The built-in simulator's SMPP port (0: any free port on loopback).
+    simulator_port: int = 0
+    dispatch_loops: int = 4
+    dispatch_batch: int = 500
+
     log_level: str = "INFO"
 
     def database(self) -> Database:

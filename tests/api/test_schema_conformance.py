@@ -39,6 +39,12 @@ def test_every_endpoint_conforms_to_its_schema(served: ServedGateway, mode: Gene
             # absent, null and mistyped keys stay and exercise the refusals.
             if isinstance(case.body, dict) and isinstance(case.body.get("api_key"), str):
                 case.body["api_key"] = served.key
-            case.call_and_validate(base_url=served.base_url)
+            # Whether a schema-valid send is accepted depends on what no schema can say (a number
+            # that exists, a title the account owns, a date not yet past), so a refusal of one
+            # is not a defect; every other check applies.
+            case.call_and_validate(
+                base_url=served.base_url,
+                excluded_checks=[schemathesis.checks.positive_data_acceptance],
+            )
 
         exercise()

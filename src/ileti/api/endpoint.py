@@ -43,6 +43,7 @@ class Context:
     caller: Caller
     request: Request
     request_id: str
+    body: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def endpoint(
                     key, client_ip(request, state), permission
                 )
                 reply = await handler(
-                    Context(state, caller, request, request_id), parse(request_model, body)
+                    Context(state, caller, request, request_id, body), parse(request_model, body)
                 )
                 response: EnvelopeResponse = success(reply.result, reply.fields, request_id)
             except GatewayError as error:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from ileti.api.auth import Authenticator
 from ileti.api.ratelimit import RequestLimiter
@@ -16,6 +17,12 @@ class ApiState:
     db: Database
     limiter: RequestLimiter
     authenticator: Authenticator
+    # Called after messages are queued, so an in-process dispatcher wakes without polling.
+    on_queued: list[Callable[[], None]] = field(default_factory=list)
+
+    def notify_queued(self) -> None:
+        for listener in self.on_queued:
+            listener()
 
     @classmethod
     def create(cls, settings: Settings, db: Database) -> ApiState:

@@ -74,3 +74,61 @@ class TitleItem(BaseModel):
 
 class TitleListResponse(Envelope):
     titles: list[TitleItem]
+
+
+Number = str | int
+
+
+class ScheduleFields(ApiRequest):
+    sms_lang: int | str | None = Field(
+        default=None, description="0 English, 1 Turkish, 2 Unicode (default), or 'auto'."
+    )
+    content_type: int | None = Field(
+        default=None, description="0 Transactional (default), 1 High Quality, 2 Advertising."
+    )
+    scheduled_sms: int | str | bool | None = Field(default=None, description="1: scheduled.")
+    scheduled_date: str | None = Field(default=None, description="YYYY-MM-DD, Europe/Istanbul.")
+    scheduled_time: str | None = Field(default=None, description="HH:MM, Europe/Istanbul.")
+    validity_minutes: int | None = Field(
+        default=None, ge=1, le=4320, description="Expiry after dispatch; default 1440."
+    )
+
+
+class SmsSendRequest(ScheduleFields):
+    title: str | None = Field(default=None, description="Sender ID, case-sensitive, active.")
+    text: str | None = None
+    sentto: Number | None = Field(default=None, description="Recipient; wins over `mobile`.")
+    mobile: Number | None = Field(default=None, description="Recipient, as the SDKs send it.")
+
+
+class GroupSendRequest(ScheduleFields):
+    title: str | None = None
+    text: str | None = None
+    sentto: list[Number] | None = Field(default=None, description="Up to 100,000 recipients.")
+
+
+class GroupSendMixedRequest(ScheduleFields):
+    title: str | None = None
+    text: list[str] | None = Field(default=None, description="One text per recipient.")
+    sentto: list[Number] | None = Field(default=None, description="Same length as `text`.")
+
+
+class SendResponse(Envelope):
+    sms_id: int
+    number_of_sms: int
+    total_recipients: int
+    success_count: int
+    sms_lang: str
+    content_type: str
+    country: str
+
+
+class Rejected(BaseModel):
+    index: int
+    sentto: str
+    result_code: str
+
+
+class GroupSendResponse(SendResponse):
+    group_id: int
+    rejected: list[Rejected]

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 import typer
 import uvicorn
+import uvloop
 
 from ileti import logs
 from ileti.api.app import create_app
 from ileti.cli.app import app
 from ileti.cli.common import run_with_db
-from ileti.config import get_settings
+from ileti.config import Settings, get_settings
+from ileti.dispatch.worker import Worker
 from ileti.store import accounts as account_store
 from ileti.store import keys as key_store
 from ileti.store import migrate
@@ -40,15 +43,45 @@ async def ensure_demo(db: Database) -> str:
     return key
 
 
-@app.command()
-def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    demo: Annotated[
-        bool, typer.Option("--demo", help="Create a demo account, title and key; print the key.")
-    ] = False,
-) -> None:
-    """Run the gateway: the API on HOST:PORT over the configured database (SQLite by default)."""
+def _api_server(settings: Settings, db: Database, host: str, port: int) -> uvicorn.Server:
+    config = uvicorn.Config(
+        create_app(settings, db),
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_config=None,
+        server_header=False,
+        lifespan="on",
+    )
+    return uvicorn.Server(config)
+
+
+async def _run(settings: Settings, host: str, port: int, *, api: bool, worker: bool) -> None:
+    db = settings.database()
+    try:
+        tasks = []
+        if worker:
+            runner = Worker(settings, db)
+            tasks.append(asyncio.create_task(runner.run()))
+        if api:
+            server = _api_server(settings, db, host, port)
+            if worker:
+                server.config.app.state.api.on_queued.append(runner.wake)
+            tasks.append(asyncio.create_task(server.serve()))
+        # The API server returns on a signal; the worker runs until it is cancelled.
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for task in done:
+            task.result()
+    finally:
+        await db.close()
+
+
+def _start(*, demo: bool, host: str, port: int) -> Settings:
     settings = get_settings()
     logs.configure(settings.log_level)
     migrate.upgrade(settings.database_url, settings.database_schema)
@@ -59,15 +92,43 @@ def serve(
             f"\nDemo account '{DEMO_ACCOUNT}' with title '{DEMO_TITLE}'. Its key:\n\n  {key}\n\n"
             "Try it:\n\n"
             f"  curl -s {base}/balance -H 'Content-Type: application/json' "
-            f'-d \'{{"api_key": "{key}"}}\'\n'
+            f'-d \'{{"api_key": "{key}"}}\'\n\n'
+            f"  curl -s {base}/sms/send -H 'Content-Type: application/json' "
+            f'-d \'{{"api_key": "{key}", "title": "{DEMO_TITLE}", '
+            '"sentto": "905321234567", "text": "Merhaba!"}\'\n\n'
+            f"  curl -s {base}/sms/status -H 'Content-Type: application/json' "
+            f'-d \'{{"api_key": "{key}", "sms_id": 1}}\'\n',
         )
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_config=None,
-        server_header=False,
-    )
+    return settings
+
+
+Host = Annotated[str, typer.Option(help="Address to listen on.")]
+Port = Annotated[int, typer.Option(help="Port to listen on.")]
+
+
+@app.command()
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Create a demo account, title and key; print the key.")
+    ] = False,
+) -> None:
+    """Run the whole gateway in one process: the API, the dispatcher, receipts, and (with no
+    carriers configured) the built-in SMSC simulator."""
+    settings = _start(demo=demo, host=host, port=port)
+    uvloop.run(_run(settings, host, port, api=True, worker=True))
+
+
+@app.command("api")
+def api_command(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Run the API alone (scale out: any number of these, and workers, on one PostgreSQL)."""
+    settings = _start(demo=False, host=host, port=port)
+    uvloop.run(_run(settings, host, port, api=True, worker=False))
+
+
+@app.command("worker")
+def worker_command() -> None:
+    """Run the dispatcher, receipts and housekeeping alone, without the API."""
+    settings = _start(demo=False, host="", port=0)
+    uvloop.run(_run(settings, "", 0, api=False, worker=True))

@@ -39,6 +39,7 @@ class NewMessage:
     operator: str | None
     text: str
     sms_lang: str
+    lang: str
     segments: int
     cost: int
     cost_balance: Balance
@@ -157,6 +158,7 @@ async def store(conn: AsyncConnection, submission: Submission) -> Stored:
                 "operator": m.operator,
                 "text": m.text,
                 "sms_lang": m.sms_lang,
+                "lang": m.lang,
                 "segments": m.segments,
                 "content_type": submission.content_type,
                 "status": MessageStatus.QUEUED.value,

@@ -177,6 +177,9 @@ class Message(Base):
     operator: Mapped[str | None] = mapped_column(String(64), nullable=True)
     text: Mapped[str] = mapped_column(String)
     sms_lang: Mapped[str] = mapped_column(String(8))
+    # The sms_lang the customer asked for (0, 1, 2 or auto): splitting again with it at
+    # dispatch gives exactly the parts that were priced.
+    lang: Mapped[str] = mapped_column(String(4))
     segments: Mapped[int] = mapped_column(Integer)
     content_type: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(10))

@@ -33,7 +33,7 @@ class Claimed:
     title: str
     sentto: str
     text: str
-    sms_lang: str
+    lang: str
     segments: int
     status: str
     expires_at: datetime
@@ -77,7 +77,7 @@ async def claim(
             messages.c.title,
             messages.c.sentto,
             messages.c.text,
-            messages.c.sms_lang,
+            messages.c.lang,
             messages.c.segments,
             messages.c.status,
             messages.c.expires_at,
@@ -97,7 +97,7 @@ async def claim(
             title=row.title,
             sentto=row.sentto,
             text=row.text,
-            sms_lang=row.sms_lang,
+            lang=row.lang,
             segments=row.segments,
             status=row.status,
             expires_at=row.expires_at,

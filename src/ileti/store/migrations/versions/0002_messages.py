@@ -60,6 +60,7 @@ def upgrade() -> None:
         sa.Column("operator", sa.String(length=64), nullable=True),
         sa.Column("text", sa.String(), nullable=False),
         sa.Column("sms_lang", sa.String(length=8), nullable=False),
+        sa.Column("lang", sa.String(length=4), nullable=False),
         sa.Column("segments", sa.Integer(), nullable=False),
         sa.Column("content_type", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),

@@ -1,0 +1,1 @@
+"""Dispatch: claim queued messages, route and submit them, follow their receipts, expire them."""

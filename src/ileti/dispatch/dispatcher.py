@@ -1,0 +1,232 @@
+"""The claim loop: lease due messages, split them, submit them by route, record the outcome.
+
+Several loops run side by side so that one batch waiting on the network does not hold up the
+next claim; each claim takes the most urgent messages first, so an OTP never queues behind bulk
+traffic for longer than one batch takes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import structlog
+
+from ileti.carriers import Carrier, OutboundMessage, PartResult, SubmitPart, receipt_keys
+from ileti.dispatch import metrics
+from ileti.dispatch.routing import RoutingTable
+from ileti.domain.encoding import MAX_CONCATENATED, parse_sms_lang, split
+from ileti.domain.lifecycle import MessageStatus
+from ileti.store import delivery
+from ileti.store import queue as q
+from ileti.store.db import Database
+from ileti.store.queue import Claimed, SubmittedPart
+
+log = structlog.get_logger("ileti.dispatch")
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchSettings:
+    batch: int = 500
+    loops: int = 4
+    lease_seconds: float = 120.0
+    idle_poll_seconds: float = 0.2
+    max_attempts: int = 6
+    retry_base_seconds: float = 2.0
+    retry_max_seconds: float = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one claimed message."""
+
+    message: Claimed
+    carrier: str | None
+    results: list[PartResult]
+
+    @property
+    def sent(self) -> bool:
+        return any(r.ok for r in self.results)
+
+    @property
+    def retryable(self) -> bool:
+        return not self.sent and all(r.error is not None and r.retryable for r in self.results)
+
+    @property
+    def reason(self) -> str:
+        errors = [r.error for r in self.results if r.error is not None]
+        return errors[0].kind.value if errors else "no carrier"
+
+
+def backoff(attempt: int, settings: DispatchSettings) -> float:
+    """Exponential with full jitter: retries of many messages do not arrive together."""
+    ceiling = min(settings.retry_max_seconds, settings.retry_base_seconds * 2 ** (attempt - 1))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        carriers: Mapping[str, Carrier],
+        routes: RoutingTable,
+        settings: DispatchSettings | None = None,
+    ) -> None:
+        self.db = db
+        self.carriers = carriers
+        self.routes = routes
+        self.settings = settings or DispatchSettings()
+        self.owner = f"{os.uname().nodename}:{os.getpid()}:{id(self):x}"
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """New messages are queued: claim now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        await asyncio.gather(*(self._loop() for _ in range(self.settings.loops)))
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                handled = await self.dispatch_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("dispatch_failed")
+                handled = 0
+            if handled == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.settings.idle_poll_seconds)
+
+    async def dispatch_once(self) -> int:
+        """Claim one batch and see it through; the number of messages claimed."""
+        now_ms = int(time.time() * 1000)
+        async with self.db.write() as conn:
+            claimed = await q.claim(
+                conn,
+                self.owner,
+                self.settings.batch,
+                now_ms,
+                int(self.settings.lease_seconds * 1000),
+            )
+        if not claimed:
+            return 0
+        now = datetime.now(UTC)
+        done: list[Claimed] = []
+        stale: list[Claimed] = []
+        to_send: list[Claimed] = []
+        for message in claimed:
+            if message.already_submitted or message.status != MessageStatus.QUEUED.value:
+                done.append(message)  # submitted before its worker died: never again
+            elif message.expires_at <= now:
+                stale.append(message)
+            else:
+                to_send.append(message)
+        outcomes = await asyncio.gather(*(self._submit(m) for m in to_send))
+        await self._record(list(outcomes), done, stale)
+        return len(claimed)
+
+    async def _submit(self, message: Claimed) -> Outcome:
+        parts = tuple(
+            SubmitPart(p.short_message, p.data_coding, p.udhi)
+            for p in split(
+                message.text,
+                parse_sms_lang(message.lang),
+                max_segments=MAX_CONCATENATED,
+                reference=message.id & 0xFF,
+            )
+        )
+        outbound = OutboundMessage(
+            source=message.title,
+            destination=message.sentto,
+            parts=parts,
+            validity=max(message.expires_at - datetime.now(UTC), timedelta(minutes=1)),
+        )
+        last: Outcome | None = None
+        # Failover: a carrier that is down or refuses for now hands over to the next one.
+        for name in self.routes.carriers_for(message.sentto):
+            results = await self.carriers[name].submit(outbound)
+            last = Outcome(message, name, results)
+            if not last.retryable:
+                return last
+        return last or Outcome(message, None, [])
+
+    async def _record(
+        self, outcomes: list[Outcome], done: list[Claimed], stale: list[Claimed]
+    ) -> None:
+        now = datetime.now(UTC)
+        now_ms = int(now.timestamp() * 1000)
+        sent = [o for o in outcomes if o.sent]
+        retry: dict[int, int] = {}
+        failed: dict[str, list[int]] = {}
+        for outcome in outcomes:
+            if outcome.sent:
+                continue
+            if outcome.retryable and outcome.message.attempts < self.settings.max_attempts:
+                retry[outcome.message.id] = int(
+                    backoff(outcome.message.attempts, self.settings) * 1000
+                )
+            else:
+                failed.setdefault(outcome.reason, []).append(outcome.message.id)
+        if stale:
+            failed.setdefault("validity ended before dispatch", []).extend(m.id for m in stale)
+        async with self.db.write() as conn:
+            await q.record_sent(
+                conn,
+                [
+                    (
+                        o.message.id,
+                        o.carrier or "",
+                        [
+                            SubmittedPart(i, _normal(r.message_id))
+                            for i, r in enumerate(o.results, start=1)
+                        ],
+                    )
+                    for o in sent
+                ],
+                now,
+            )
+            for carrier, ids in _operator_ids(sent).items():
+                await delivery.match_waiting(conn, carrier, ids)
+            # Parts refused outright end their message once the rest is final.
+            await delivery.settle(
+                conn, {o.message.id for o in sent if not all(r.ok for r in o.results)}, now
+            )
+            await q.retry_later(conn, retry, now_ms)
+            for reason, ids in failed.items():
+                await q.finish(
+                    conn,
+                    ids,
+                    MessageStatus.FAILED,
+                    now,
+                    reason,
+                    from_status=[MessageStatus.QUEUED],
+                )
+            await q.dequeue(
+                conn,
+                [m.id for m in done] + [i for ids in failed.values() for i in ids],
+            )
+        metrics.DISPATCHED.labels("sent").inc(len(sent))
+        metrics.DISPATCHED.labels("retry").inc(len(retry))
+        metrics.DISPATCHED.labels("failed").inc(sum(len(ids) for ids in failed.values()))
+
+
+def _normal(message_id: str | None) -> str | None:
+    return receipt_keys(message_id)[0] if message_id else None
+
+
+def _operator_ids(outcomes: list[Outcome]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for o in outcomes:
+        for r in o.results:
+            if r.message_id:
+                found.setdefault(o.carrier or "", []).append(_normal(r.message_id) or "")
+    return found

@@ -1,0 +1,64 @@
+"""The worker: carriers, the dispatcher, a receipt consumer per carrier and the sweeper, and,
+when no carrier is configured, the built-in SMSC simulator they all talk to over SMPP."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+
+import structlog
+
+from ileti.carriers import SimulatorConfig, SmppCarrier, SmscSimulator
+from ileti.config import Settings
+from ileti.dispatch import routing
+from ileti.dispatch.dispatcher import Dispatcher, DispatchSettings
+from ileti.dispatch.receipts import ReceiptConsumer
+from ileti.dispatch.sweeper import Sweeper
+from ileti.store.db import Database
+
+log = structlog.get_logger("ileti.worker")
+
+
+class Worker:
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.db = db
+        self.simulator: SmscSimulator | None = None
+        self.dispatcher: Dispatcher | None = None
+
+    async def run(self, ready: asyncio.Event | None = None) -> None:
+        async with AsyncExitStack() as stack:
+            table = await self._routing(stack)
+            carriers = {config.name: SmppCarrier(config) for config in table.carriers}
+            for carrier in carriers.values():
+                await carrier.start()
+                stack.push_async_callback(carrier.stop)
+            self.dispatcher = Dispatcher(
+                self.db,
+                carriers,
+                table,
+                DispatchSettings(
+                    batch=self.settings.dispatch_batch, loops=self.settings.dispatch_loops
+                ),
+            )
+            tasks = [self.dispatcher.run(), Sweeper(self.db).run()]
+            tasks += [ReceiptConsumer(self.db, carrier).run() for carrier in carriers.values()]
+            log.info("worker_started", carriers=sorted(carriers))
+            if ready is not None:
+                ready.set()
+            await asyncio.gather(*tasks)
+
+    async def _routing(self, stack: AsyncExitStack) -> routing.RoutingTable:
+        if self.settings.carriers_file is not None:
+            return routing.load(self.settings.carriers_file)
+        self.simulator = SmscSimulator(
+            SimulatorConfig(host="127.0.0.1", port=self.settings.simulator_port)
+        )
+        await self.simulator.start()
+        stack.push_async_callback(self.simulator.stop)
+        log.info("simulator_started", port=self.simulator.port)
+        return routing.simulator_table(self.simulator.port)
+
+    def wake(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.wake()
