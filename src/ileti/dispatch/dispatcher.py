@@ -56,7 +56,8 @@ class Outcome:
 
     @property
     def retryable(self) -> bool:
-        return not self.sent and all(r.error is not None and r.retryable for r in self.results)
+        errors = [r.error for r in self.results]
+        return not self.sent and all(e is not None and e.retryable for e in errors)
 
     @property
     def reason(self) -> str:

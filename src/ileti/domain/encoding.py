@@ -275,6 +275,8 @@ class _Representation(Protocol):
 
 
 class _Gsm:
+    """GSM 7-bit in one alphabet, after a transliteration when one is given."""
+
     def __init__(
         self, label: str, alphabet: Alphabet, transliteration: Mapping[str, str] | None = None
     ) -> None:
@@ -325,6 +327,8 @@ class _Gsm:
 
 
 class _Ucs2:
+    """UTF-16 code units, big endian: carries any text."""
+
     label = "Unicode"
     data_coding = DATA_CODING_UCS2
     national_elements = b""

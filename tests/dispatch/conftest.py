@@ -1,0 +1,175 @@
+"""A running dispatch pipeline: simulator(s) over real SMPP, carriers, dispatcher, receipts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from ileti.carriers import CarrierConfig, SimulatorConfig, SmppCarrier, SmscSimulator
+from ileti.dispatch.dispatcher import Dispatcher, DispatchSettings
+from ileti.dispatch.receipts import ReceiptConsumer
+from ileti.dispatch.routing import Route, RoutingTable
+from ileti.dispatch.sweeper import Sweeper
+from ileti.domain.encoding import SmsLang, measure
+from ileti.store import accounts
+from ileti.store.db import Database
+from ileti.store.ledger import Balance
+from ileti.store.messages import PRIORITY_BULK, NewMessage, Submission, store
+from ileti.store.models import Message
+
+FAST = DispatchSettings(batch=100, loops=2, idle_poll_seconds=0.02, retry_base_seconds=0.05)
+
+
+@dataclass
+class Pipeline:
+    db: Database
+    account_id: int
+    simulators: dict[str, SmscSimulator]
+    carriers: dict[str, SmppCarrier]
+    tasks: list[asyncio.Task] = field(default_factory=list)
+
+    def dispatcher(self, routes: RoutingTable, settings: DispatchSettings = FAST) -> Dispatcher:
+        return Dispatcher(self.db, self.carriers, routes, settings)
+
+    def start(self, *coroutines: Awaitable[None]) -> None:
+        self.tasks += [asyncio.ensure_future(c) for c in coroutines]
+
+    def run_all(self, routes: RoutingTable | None = None, dispatchers: int = 1) -> None:
+        routes = routes or default_routes(self.carriers)
+        for _ in range(dispatchers):
+            self.start(self.dispatcher(routes).run())
+        self.start(*(ReceiptConsumer(self.db, c).run() for c in self.carriers.values()))
+        # Retries receipts that overtook the record of their submit, as in the worker.
+        self.start(Sweeper(self.db, interval=0.2).run())
+
+    async def queue(
+        self,
+        count: int,
+        text: str = "Merhaba",
+        lang: SmsLang = SmsLang.TURKISH,
+        validity: timedelta = timedelta(hours=1),
+        first_number: int = 905320000000,
+    ) -> list[int]:
+        encoding = measure(text, lang)
+        now = datetime.now(UTC)
+        async with self.db.write() as conn:
+            stored = await store(
+                conn,
+                Submission(
+                    account_id=self.account_id,
+                    key_id=1,
+                    title="ACME",
+                    kind="group",
+                    content_type=0,
+                    priority=PRIORITY_BULK,
+                    created_at=now,
+                    due_at=now,
+                    expires_at=now + validity,
+                    messages=[
+                        NewMessage(
+                            sentto=str(first_number + i),
+                            country="Turkey-TR",
+                            operator=None,
+                            text=encoding.transliterated or text,
+                            sms_lang=encoding.label,
+                            lang=str(lang.value),
+                            segments=encoding.segments,
+                            cost=encoding.segments,
+                            cost_balance=Balance.MAIN,
+                        )
+                        for i in range(count)
+                    ],
+                ),
+            )
+        return stored.message_ids
+
+    async def states(self) -> dict[str, int]:
+        table = Message.__table__
+        async with self.db.read() as conn:
+            rows = await conn.execute(select(table.c.status, func.count()).group_by(table.c.status))
+            return dict(rows.all())
+
+    async def balance(self) -> int:
+        async with self.db.read() as conn:
+            return (await accounts.balances(conn, self.account_id))[0]
+
+    async def wait_for(
+        self, condition: Callable[[dict[str, int]], bool], within: float = 30.0
+    ) -> dict[str, int]:
+        deadline = time.monotonic() + within
+        while True:
+            states = await self.states()
+            if condition(states):
+                return states
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; states are {states}")
+            await asyncio.sleep(0.05)
+
+    def sweeper(self) -> Sweeper:
+        return Sweeper(self.db, interval=0.1)
+
+
+def default_routes(carriers: dict[str, SmppCarrier]) -> RoutingTable:
+    configs = tuple(c.config for c in carriers.values())
+    return RoutingTable(configs, (Route("", tuple(carriers)),))
+
+
+def carrier_config(name: str, port: int) -> CarrierConfig:
+    return CarrierConfig(
+        name=name,
+        host="127.0.0.1",
+        port=port,
+        system_id="ileti",
+        password="x",
+        window=50,
+        response_timeout=2.0,
+        reconnect_min=0.05,
+        reconnect_max=0.5,
+        throttle_backoff=0.05,
+        throttle_backoff_max=0.2,
+    )
+
+
+MakePipeline = Callable[..., Awaitable[Pipeline]]
+
+
+@pytest.fixture
+async def pipeline_factory(db: Database) -> AsyncIterator[MakePipeline]:
+    """Build a pipeline with one simulator and carrier per name given."""
+    made: list[Pipeline] = []
+
+    async def make(credits: int = 100_000, **simulators: SimulatorConfig) -> Pipeline:
+        simulators = simulators or {"smsc": SimulatorConfig(port=0, receipt_delay=0.05)}
+        async with db.write() as conn:
+            account = await accounts.create_account(conn, f"acme{len(made)}", credits=credits)
+            with contextlib.suppress(Exception):
+                await accounts.add_title(conn, account.id, "ACME", active=True)
+        running: dict[str, SmscSimulator] = {}
+        carriers: dict[str, SmppCarrier] = {}
+        for name, config in simulators.items():
+            simulator = SmscSimulator(config)
+            await simulator.start()
+            running[name] = simulator
+            carriers[name] = SmppCarrier(carrier_config(name, simulator.port))
+            await carriers[name].start()
+            await asyncio.wait_for(carriers[name].wait_bound(), 10)
+        pipeline = Pipeline(db, account.id, running, carriers)
+        made.append(pipeline)
+        return pipeline
+
+    yield make
+    for pipeline in made:
+        for task in pipeline.tasks:
+            task.cancel()
+        await asyncio.gather(*pipeline.tasks, return_exceptions=True)
+        for carrier in pipeline.carriers.values():
+            await carrier.stop(drain_timeout=0.5)
+        for simulator in pipeline.simulators.values():
+            await simulator.stop()

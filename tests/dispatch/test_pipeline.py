@@ -1,0 +1,176 @@
+"""Messages from the queue to a final state through a simulator over real SMPP."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from ileti.carriers import SimulatorConfig
+from ileti.carriers.smpp.pdu import Status
+from ileti.dispatch.routing import Route, RoutingTable
+from ileti.domain.encoding import SmsLang
+from ileti.store import ledger
+from ileti.store import queue as q
+from ileti.store.ledger import Balance
+from ileti.store.models import BlacklistEntry, Message, MessagePart, QueueEntry
+
+
+async def test_every_message_is_delivered_exactly_once(pipeline_factory) -> None:
+    pipeline = await pipeline_factory(credits=1000)
+    await pipeline.queue(150)
+    long_ids = await pipeline.queue(20, text="Uzun mesaj ğüşiöç " * 20, first_number=905330000000)
+    pipeline.run_all()
+    states = await pipeline.wait_for(lambda s: s.get("delivered", 0) == 170)
+    assert states == {"delivered": 170}
+    simulator = pipeline.simulators["smsc"]
+    # Every part arrived once: 150 single messages and 20 × 3 parts.
+    assert sum(simulator.submissions.values()) == 150 + 20 * 3
+    assert set(simulator.submissions.values()) == {1}
+    async with pipeline.db.read() as conn:
+        parts = (
+            await conn.execute(
+                select(MessagePart.__table__.c.status).where(
+                    MessagePart.__table__.c.message_id.in_(long_ids)
+                )
+            )
+        ).all()
+        queued = (await conn.execute(select(QueueEntry.__table__))).all()
+    assert [p[0] for p in parts] == ["delivered"] * 60
+    assert queued == []
+    assert await pipeline.balance() == 1000 - 150 - 60
+
+
+async def test_undelivered_messages_fail_and_are_refunded(pipeline_factory) -> None:
+    pipeline = await pipeline_factory(
+        credits=100,
+        smsc=SimulatorConfig(port=0, receipt_delay=0.05, outcomes={"undelivered": 1.0}),
+    )
+    await pipeline.queue(40)
+    assert await pipeline.balance() == 60
+    pipeline.run_all()
+    await pipeline.wait_for(lambda s: s.get("failed", 0) == 40)
+    assert await pipeline.balance() == 100
+    async with pipeline.db.read() as conn:
+        assert await ledger.last_balance_after(conn, pipeline.account_id, Balance.MAIN) == 100
+        reasons = {r[0] for r in await conn.execute(select(Message.__table__.c.error_reason))}
+    assert reasons == {"UNDELIV err:1"}
+
+
+async def test_no_receipt_expires_after_validity_and_refunds(pipeline_factory) -> None:
+    pipeline = await pipeline_factory(
+        credits=100, smsc=SimulatorConfig(port=0, outcomes={"none": 1.0})
+    )
+    await pipeline.queue(10, validity=timedelta(seconds=1))
+    pipeline.run_all()
+    await pipeline.wait_for(lambda s: s.get("sent", 0) == 10)
+    await asyncio.sleep(1.1)
+    await pipeline.sweeper().sweep()
+    assert await pipeline.states() == {"expired": 10}
+    assert await pipeline.balance() == 100
+
+
+async def test_permanent_refusal_fails_and_refunds_without_retrying(pipeline_factory) -> None:
+    pipeline = await pipeline_factory(
+        credits=100,
+        smsc=SimulatorConfig(port=0, reject_share=1.0, reject_status=Status.ESME_RINVDSTADR),
+    )
+    await pipeline.queue(5)
+    pipeline.run_all()
+    await pipeline.wait_for(lambda s: s.get("failed", 0) == 5)
+    assert pipeline.simulators["smsc"].stats.received == 5
+    assert await pipeline.balance() == 100
+
+
+async def test_throttled_carrier_fails_over_to_the_next_route(pipeline_factory) -> None:
+    pipeline = await pipeline_factory(
+        busy=SimulatorConfig(port=0, reject_share=1.0, reject_status=Status.ESME_RTHROTTLED),
+        spare=SimulatorConfig(port=0, receipt_delay=0.05),
+    )
+    await pipeline.queue(20)
+    configs = tuple(c.config for c in pipeline.carriers.values())
+    pipeline.run_all(RoutingTable(configs, (Route("90", ("busy", "spare")),)))
+    await pipeline.wait_for(lambda s: s.get("delivered", 0) == 20)
+    async with pipeline.db.read() as conn:
+        carriers = {r[0] for r in await conn.execute(select(Message.__table__.c.carrier))}
+    assert carriers == {"spare"}
+    assert sum(pipeline.simulators["spare"].submissions.values()) == 20
+
+
+async def test_retryable_errors_are_retried_then_fail(pipeline_factory) -> None:
+    pipeline = await pipeline_factory(
+        credits=50,
+        smsc=SimulatorConfig(port=0, reject_share=1.0, reject_status=Status.ESME_RTHROTTLED),
+    )
+    await pipeline.queue(3)
+    pipeline.run_all()
+    states = await pipeline.wait_for(lambda s: s.get("failed", 0) == 3, within=60)
+    assert states == {"failed": 3}
+    # Submitted once per attempt, up to the limit, then refunded.
+    assert pipeline.simulators["smsc"].stats.received == 3 * 6
+    assert await pipeline.balance() == 50
+
+
+async def test_two_dispatchers_never_submit_a_message_twice(pipeline_factory) -> None:
+    pipeline = await pipeline_factory(credits=10_000)
+    await pipeline.queue(600)
+    pipeline.run_all(dispatchers=2)
+    await pipeline.wait_for(lambda s: s.get("delivered", 0) == 600, within=60)
+    submissions = pipeline.simulators["smsc"].submissions
+    assert len(submissions) == 600
+    assert set(submissions.values()) == {1}
+
+
+async def test_a_dead_workers_lease_runs_out_and_its_messages_go_out(pipeline_factory) -> None:
+    pipeline = await pipeline_factory()
+    ids = await pipeline.queue(5)
+    async with pipeline.db.write() as conn:
+        claimed = await q.claim(conn, "dead-worker", 10, now_ms=_now_ms(), lease_ms=500)
+    assert sorted(c.id for c in claimed) == ids
+    pipeline.run_all()
+    await asyncio.sleep(0.3)
+    assert await pipeline.states() == {"queued": 5}  # still leased to the dead worker
+    await pipeline.wait_for(lambda s: s.get("delivered", 0) == 5)
+    assert set(pipeline.simulators["smsc"].submissions.values()) == {1}
+
+
+async def test_receipt_ids_in_another_form_still_match(pipeline_factory) -> None:
+    pipeline = await pipeline_factory(
+        smsc=SimulatorConfig(
+            port=0, receipt_delay=0.05, id_form="decimal", receipt_id_form="hex-padded"
+        )
+    )
+    await pipeline.queue(30)
+    pipeline.run_all()
+    await pipeline.wait_for(lambda s: s.get("delivered", 0) == 30)
+
+
+async def test_ret_from_a_number_blacklists_it_for_advertising(pipeline_factory) -> None:
+    pipeline = await pipeline_factory()
+    pipeline.run_all()
+    await pipeline.simulators["smsc"].send_mo("905321234567", "ACME", "ret")
+    table = BlacklistEntry.__table__
+    for _ in range(100):
+        async with pipeline.db.read() as conn:
+            rows = (await conn.execute(select(table.c.number, table.c.scope))).all()
+        if rows:
+            break
+        await asyncio.sleep(0.05)
+    assert [tuple(r) for r in rows] == [("905321234567", "advertising")]
+
+
+async def test_unicode_and_english_messages_reach_the_operator_as_encoded(pipeline_factory) -> None:
+    pipeline = await pipeline_factory()
+    await pipeline.queue(1, text="Merhaba 😀", lang=SmsLang.UNICODE)
+    await pipeline.queue(1, text="Şişli", lang=SmsLang.ENGLISH, first_number=905330000000)
+    pipeline.run_all()
+    await pipeline.wait_for(lambda s: s.get("delivered", 0) == 2)
+    sent = dict(pipeline.simulators["smsc"].submissions)
+    assert ("905320000000", "Merhaba 😀".encode("utf-16-be")) in sent
+    assert ("905330000000", b"Sisli") in sent
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
