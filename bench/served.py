@@ -5,6 +5,7 @@ Benchmarks import it after ``sys.path.insert(0, str(Path(__file__).parent))``.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import socket
@@ -14,8 +15,15 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from ileti.store.db import Database
 
 ILETI = [sys.executable, "-m", "ileti"]
 KEY = re.compile(r"ilt_[0-9a-f]{10}_[A-Za-z0-9_-]{43}")
@@ -33,6 +41,8 @@ class Served:
     base_url: str
     workdir: Path
     env: dict[str, str]
+    label: str = "ileti serve, SQLite"
+    others: list[subprocess.Popen] = field(default_factory=list)
 
     def ileti(self, *args: str) -> str:
         """Run an admin command against the served database; its standard output."""
@@ -52,12 +62,14 @@ class Served:
         return match.group(0)
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        for process in [self.process, *self.others]:
+            process.terminate()
+        for process in [self.process, *self.others]:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def serve(extra_env: dict[str, str] | None = None, command: str = "serve") -> Served:
@@ -71,8 +83,7 @@ def serve(extra_env: dict[str, str] | None = None, command: str = "serve") -> Se
     }
     port = free_port()
     args = [*ILETI, command, "--port", str(port)] + (["--demo"] if command == "serve" else [])
-    log = open(workdir / "server.log", "wb")  # noqa: SIM115 (lives as long as the server)
-    process = subprocess.Popen(args, env=env, cwd=workdir, stdout=log, stderr=log)
+    process = _spawn(args, env, workdir, "server")
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -85,3 +96,72 @@ def serve(extra_env: dict[str, str] | None = None, command: str = "serve") -> Se
                 raise RuntimeError((workdir / "server.log").read_text()) from None
             time.sleep(0.1)
     return Served(process, base_url, workdir, env)
+
+
+def _spawn(args: list[str], env: dict[str, str], workdir: Path, name: str) -> subprocess.Popen:
+    log = open(workdir / f"{name}.log", "wb")  # noqa: SIM115 (lives as long as the process)
+    return subprocess.Popen(args, env=env, cwd=workdir, stdout=log, stderr=log)
+
+
+@contextmanager
+def gateway(postgres_url: str | None = None, extra_env: dict[str, str] | None = None):
+    """The gateway for a benchmark, stopped afterwards.
+
+    Without ``postgres_url``: ``ileti serve --demo`` on SQLite. With it: a fresh schema there,
+    the demo account made with the admin commands, ``ileti api`` and ``ileti worker`` as two
+    processes.
+    """
+    if postgres_url is None:
+        served = serve(extra_env)
+        try:
+            yield served
+        finally:
+            served.stop()
+        return
+    schema = f"ileti_bench_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_autocommit(postgres_url, f'CREATE SCHEMA "{schema}"'))
+    env = {
+        "ILETI_DATABASE_URL": postgres_url,
+        "ILETI_DATABASE_SCHEMA": schema,
+        **(extra_env or {}),
+    }
+    try:
+        served = serve(env, command="api")
+        served.label = "ileti api + ileti worker, PostgreSQL"
+        served.ileti("account", "create", "demo", "--credits", "1000")
+        served.ileti("title", "add", "demo", "ILETI", "--active")
+        served.others.append(_spawn([*ILETI, "worker"], served.env, served.workdir, "worker"))
+        try:
+            yield served
+        finally:
+            served.stop()
+    finally:
+        asyncio.run(_autocommit(postgres_url, f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+async def _autocommit(url: str, statement: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+def message_states(served: Served) -> dict[str, int]:
+    """Messages by state, read from the gateway's database."""
+
+    async def read() -> dict[str, int]:
+        db = Database(
+            served.env["ILETI_DATABASE_URL"], schema=served.env.get("ILETI_DATABASE_SCHEMA")
+        )
+        try:
+            async with db.read() as conn:
+                rows = await conn.execute(
+                    text("SELECT status, count(*) FROM messages GROUP BY status")
+                )
+                return {row[0]: row[1] for row in rows}
+        finally:
+            await db.close()
+
+    return asyncio.run(read())

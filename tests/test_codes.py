@@ -47,9 +47,7 @@ def test_every_code_used_is_a_catalogue_entry() -> None:
 
 
 def test_every_catalogue_code_is_raised_somewhere_or_pending() -> None:
-    raised = {
-        getattr(codes, name).code for name in _names_used_in_source() if name != "CATALOGUE"
-    }
+    raised = {getattr(codes, name).code for name in _names_used_in_source() if name != "CATALOGUE"}
     assert raised.isdisjoint(NOT_YET_RAISED), raised & NOT_YET_RAISED
     assert set(CATALOGUE) == raised | NOT_YET_RAISED
 

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     database_url: str = _default_database_url()
     # PostgreSQL only: the schema to use (search_path), e.g. one per environment.
     database_schema: str | None = None
+    # SQLite only: FULL (survives a power cut) or NORMAL (survives a crash; faster commits).
+    sqlite_synchronous: str = "FULL"
     # Shared rate-limit and idempotency counters when several API processes run.
     redis_url: str | None = None
     # Prefix of every Redis key, so several gateways can share one Redis.
@@ -48,7 +50,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     def database(self) -> Database:
-        return Database(self.database_url, schema=self.database_schema)
+        return Database(
+            self.database_url,
+            schema=self.database_schema,
+            sqlite_synchronous=self.sqlite_synchronous,
+        )
 
 
 @lru_cache(maxsize=1)

@@ -17,7 +17,7 @@ from ileti.api.endpoint import new_request_id, record
 from ileti.api.envelope import failure
 from ileti.api.gateway import ApiState
 from ileti.api.openapi import build_openapi
-from ileti.api.routes import account, sms
+from ileti.api.routes import account, blacklist, reports, sms
 from ileti.codes import GatewayError
 from ileti.config import Settings
 from ileti.store.db import Database
@@ -46,6 +46,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     )
     app.state.api = ApiState.create(settings, database)
     app.include_router(account.router)
+    app.include_router(reports.router)
+    app.include_router(blacklist.router)
     app.include_router(sms.router)
     document = build_openapi()
 

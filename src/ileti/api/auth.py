@@ -3,10 +3,8 @@
 Verified keys are cached for ``key_cache_seconds`` (1 s by default) so that a busy key costs a
 dictionary lookup, while a revocation, a disabled key or a suspended account is seen within that
 second. Unknown keys are cached as unknown for the same time, so a flood of bad keys cannot turn
-into a flood of queries. The cached record carries the account's balances as read with it, which
-is what ``/auth/check`` reports; a change of balance made by this process drops the account's
-entries at once (:meth:`Authenticator.forget_account`), one made elsewhere shows within the
-second.
+into a flood of queries. The cached record carries the account's balances as read with it,
+which is what ``/auth/check`` reports: at most that second old (``/balance`` reads them now).
 """
 
 from __future__ import annotations
@@ -52,7 +50,6 @@ class Authenticator:
         self.default_per_minute = default_per_minute
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, Caller | None]] = {}
-        self._digests_by_account: dict[int, set[str]] = {}
 
     async def authenticate(
         self, key: str | None, client_ip: str | None, permission: Permission | None
@@ -95,16 +92,8 @@ class Authenticator:
         caller = await self._load(key)
         if len(self._cache) >= _MAX_CACHED:
             self._cache.clear()
-            self._digests_by_account.clear()
         self._cache[digest] = (now + self.cache_seconds, caller)
-        if caller is not None:
-            self._digests_by_account.setdefault(caller.account_id, set()).add(digest)
         return caller
-
-    def forget_account(self, account_id: int) -> None:
-        """Drop the cached keys of an account whose balance or settings this process changed."""
-        for digest in self._digests_by_account.pop(account_id, ()):
-            self._cache.pop(digest, None)
 
     async def _load(self, key: str) -> Caller | None:
         async with self.db.read() as conn:

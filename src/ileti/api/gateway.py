@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ileti.api.auth import Authenticator
 from ileti.api.ratelimit import RequestLimiter
@@ -19,6 +20,8 @@ class ApiState:
     authenticator: Authenticator
     # Called after messages are queued, so an in-process dispatcher wakes without polling.
     on_queued: list[Callable[[], None]] = field(default_factory=list)
+    # Gathers concurrent single sends into shared transactions (see api.sending).
+    send_batcher: Any = None
 
     def notify_queued(self) -> None:
         for listener in self.on_queued:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import orjson
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti import codes
 from ileti.api.endpoint import Context, Reply
+from ileti.batching import Batcher
 from ileti.codes import GatewayError, ResultCode
 from ileti.domain.encoding import (
     Encoding,
@@ -33,9 +35,17 @@ from ileti.domain.numbers import InvalidNumber, PhoneNumber, normalise
 from ileti.domain.pricing import price_of
 from ileti.domain.schedule import InvalidSchedule, due_time
 from ileti.store import idempotency
-from ileti.store.accounts import get_account
+from ileti.store.db import Database
 from ileti.store.ledger import Balance, InsufficientBalance
-from ileti.store.messages import NewMessage, Submission, blacklisted_numbers, store, title_status
+from ileti.store.messages import (
+    NewMessage,
+    Stored,
+    Submission,
+    blacklisted,
+    international_switches,
+    store_many,
+    title_statuses,
+)
 from ileti.store.prices import country_prices
 
 CONTENT_TYPES = {0: "Transactional", 1: "High Quality", 2: "Advertising"}
@@ -162,70 +172,167 @@ def fingerprints(ctx: Context, path: str, body: dict[str, Any]) -> tuple[str, st
     return request_hash, request_hash, REPEAT_WINDOW_MS
 
 
+@dataclass(frozen=True)
+class SendRequest:
+    """An order with what identifies it for idempotency."""
+
+    ctx: Context
+    order: Order
+    fingerprint: str
+    request_hash: str
+    keep_ms: int
+
+    @property
+    def account_id(self) -> int:
+        return self.ctx.caller.account_id
+
+    @property
+    def key_id(self) -> int:
+        return self.ctx.caller.key.id
+
+
 async def accept(ctx: Context, order: Order, path: str, body: dict[str, Any]) -> Reply:
     """Store, pay for and queue ``order``; the reply for the client."""
     fingerprint, request_hash, keep_ms = fingerprints(ctx, path, body)
-    caller = ctx.caller
+    request = SendRequest(ctx, order, fingerprint, request_hash, keep_ms)
     state = ctx.state
-    for attempt in range(2):
-        now_ms = int(time.time() * 1000)
+    if not order.grouped:
+        # Single sends are stored in batches with their neighbours: a few statements and one
+        # commit for many requests instead of a dozen statements and a commit each.
+        batcher = state.send_batcher
+        if batcher is None:
+            batcher = state.send_batcher = Batcher(partial(_store_batch, state.db))
+        outcome = await batcher.submit(request)
+    else:
+        outcome = (await _store_batch(state.db, [request]))[0]
+    if isinstance(outcome, BaseException):
+        raise outcome
+    state.notify_queued()
+    return outcome
+
+
+async def _store_batch(db: Database, requests: list[SendRequest]) -> list[Reply | Exception]:
+    """Store a batch in one transaction. If it collides with an identical request committed
+    by another process meanwhile, each request is stored again on its own (and that one then
+    answers from the other's kept response)."""
+    try:
+        async with db.write() as conn:
+            return await store_requests(conn, requests, int(time.time() * 1000))
+    except IntegrityError:
+        if len(requests) == 1:
+            async with db.write() as conn:
+                return await store_requests(conn, requests, int(time.time() * 1000))
+        return [(await _store_batch(db, [request]))[0] for request in requests]
+
+
+async def store_requests(
+    conn: AsyncConnection, requests: list[SendRequest], now_ms: int
+) -> list[Reply | Exception]:
+    """Replies (or refusals) for ``requests``, all stored in the caller's transaction."""
+    outcomes: list[Reply | Exception | None] = [None] * len(requests)
+    kept = await idempotency.find_many(conn, [(r.key_id, r.fingerprint) for r in requests], now_ms)
+    first_of: dict[tuple[int, str], int] = {}
+    fresh: list[int] = []
+    for index, request in enumerate(requests):
+        identity = (request.key_id, request.fingerprint)
+        if identity in kept:
+            outcomes[index] = _replay(kept[identity], request.request_hash)
+        elif identity not in first_of:
+            first_of[identity] = index
+            fresh.append(index)
+    facts = await Facts.read(conn, [requests[i] for i in fresh])
+    now = datetime.fromtimestamp(now_ms / 1000, UTC)
+    planned: list[tuple[int, Submission, list[Rejection]]] = []
+    for index in fresh:
         try:
-            async with state.db.write() as conn:
-                kept = await idempotency.find(conn, caller.key.id, fingerprint, now_ms)
-                if kept is not None:
-                    return _replay(kept, request_hash)
-                reply = await _store(conn, ctx, order)
-                await idempotency.keep(
-                    conn,
-                    caller.key.id,
-                    fingerprint,
-                    idempotency.KeptResponse(request_hash, reply.result.code, reply.fields),
-                    reply.result.http_status,
-                    now_ms,
-                    keep_ms,
-                )
-        except IntegrityError:
-            # An identical request committed first; answer from its kept response.
-            if attempt:
-                raise
+            submission, rejected = _plan(requests[index], facts, now)
+        except GatewayError as error:
+            outcomes[index] = error
+        else:
+            planned.append((index, submission, rejected))
+    stored = await store_many(conn, [submission for _, submission, _ in planned])
+    to_keep: list[tuple[int, str, idempotency.KeptResponse, int]] = []
+    for (index, submission, rejected), result in zip(planned, stored, strict=True):
+        if isinstance(result, InsufficientBalance):
+            outcomes[index] = GatewayError(codes.INSUFFICIENT_BALANCE)
             continue
-        state.authenticator.forget_account(caller.account_id)
-        state.notify_queued()
-        return reply
-    raise AssertionError("unreachable")
+        reply = _reply(requests[index].order, submission, result, rejected)
+        outcomes[index] = reply
+        request = requests[index]
+        to_keep.append(
+            (
+                request.key_id,
+                request.fingerprint,
+                idempotency.KeptResponse(request.request_hash, reply.result.code, reply.fields),
+                request.keep_ms,
+            )
+        )
+    await idempotency.keep_many(conn, to_keep, now_ms)
+    # A repeat inside the batch gets what the first of its kind got.
+    done: list[Reply | Exception] = []
+    for index, request in enumerate(requests):
+        outcome = outcomes[index]
+        if outcome is None:
+            first = first_of[(request.key_id, request.fingerprint)]
+            outcome = outcomes[first]
+            if requests[first].request_hash != request.request_hash:
+                outcome = invalid("Idempotency-Key", "was used before with a different request")
+        assert outcome is not None
+        done.append(outcome)
+    return done
 
 
-def _replay(kept: idempotency.KeptResponse, request_hash: str) -> Reply:
+def _replay(kept: idempotency.KeptResponse, request_hash: str) -> Reply | Exception:
     if kept.request_hash != request_hash:
-        raise invalid("Idempotency-Key", "was used before with a different request")
+        return invalid("Idempotency-Key", "was used before with a different request")
     return Reply(codes.CATALOGUE[kept.code], dict(kept.fields))
 
 
-async def _store(conn: AsyncConnection, ctx: Context, order: Order) -> Reply:
-    account_id = ctx.caller.account_id
-    status = await title_status(conn, account_id, order.title)
+@dataclass
+class Facts:
+    """What the checks of a batch need from the database, read with one query each."""
+
+    titles: dict[tuple[int, str], str]
+    blocked: set[tuple[int, str, str]]  # (account, number, scope)
+    international: dict[int, bool]
+    prices: dict[str, int]
+
+    @classmethod
+    async def read(cls, conn: AsyncConnection, requests: list[SendRequest]) -> Facts:
+        account_ids = {r.account_id for r in requests}
+        titles = await title_statuses(conn, account_ids, {r.order.title for r in requests})
+        numbers = {rec.number.digits for r in requests for rec in r.order.recipients}
+        blocked = await blacklisted(conn, account_ids, numbers)
+        international = await international_switches(conn, account_ids)
+        abroad = any(not rec.number.domestic for r in requests for rec in r.order.recipients)
+        prices = await country_prices(conn) if abroad else {}
+        return cls(titles, blocked, international, prices)
+
+    def is_blocked(self, account_id: int, number: str, advertising: bool) -> bool:
+        if (account_id, number, "all") in self.blocked:
+            return True
+        return advertising and (account_id, number, "advertising") in self.blocked
+
+
+def _plan(request: SendRequest, facts: Facts, now: datetime) -> tuple[Submission, list[Rejection]]:
+    """The submission for a request, or the GatewayError that refuses it."""
+    order, account_id = request.order, request.account_id
+    status = facts.titles.get((account_id, order.title))
     if status is None:
         raise GatewayError(codes.TITLE_UNKNOWN)
     if status != "active":
         raise GatewayError(codes.TITLE_INACTIVE)
-    recipients, rejected = list(order.recipients), list(order.rejected)
-    blocked = await blacklisted_numbers(
-        conn,
-        account_id,
-        (r.number.digits for r in recipients),
-        advertising=order.content_type == ADVERTISING,
-    )
-    international_allowed = await _international_allowed(conn, account_id)
-    prices = await country_prices(conn)
+    rejected = list(order.rejected)
     accepted: list[NewMessage] = []
-    for r in recipients:
-        if r.number.digits in blocked:
+    advertising = order.content_type == ADVERTISING
+    for r in order.recipients:
+        if facts.is_blocked(account_id, r.number.digits, advertising):
             rejected.append(Rejection(r.index, r.raw, codes.BLACKLISTED))
             continue
-        if not r.number.domestic and not international_allowed:
+        if not r.number.domestic and not facts.international.get(account_id, False):
             rejected.append(Rejection(r.index, r.raw, codes.INTERNATIONAL_DISABLED))
             continue
-        price = price_of(r.number.region, r.encoding.segments, r.number.domestic, prices)
+        price = price_of(r.number.region, r.encoding.segments, r.number.domestic, facts.prices)
         accepted.append(
             NewMessage(
                 sentto=r.number.digits,
@@ -241,36 +348,36 @@ async def _store(conn: AsyncConnection, ctx: Context, order: Order) -> Reply:
         )
     if not accepted:
         first = min(rejected, key=lambda x: x.index)
+        if not order.grouped:
+            raise GatewayError(first.result)
         raise GatewayError(
             first.result,
-            "No recipient could be accepted." if order.grouped else None,
+            "No recipient could be accepted.",
             errors=[
                 {"field": f"sentto[{x.index}]", "message": x.result.code} for x in rejected[:100]
-            ]
-            if order.grouped
-            else None,
+            ],
         )
-    now = datetime.now(UTC)
-    try:
-        stored = await store(
-            conn,
-            Submission(
-                account_id=account_id,
-                key_id=ctx.caller.key.id,
-                title=order.title,
-                kind=order.kind,
-                content_type=order.content_type,
-                priority=order.priority,
-                created_at=now,
-                due_at=order.due_at,
-                expires_at=order.expires_at,
-                messages=accepted,
-                grouped=order.grouped,
-                total_recipients=order.total,
-            ),
-        )
-    except InsufficientBalance:
-        raise GatewayError(codes.INSUFFICIENT_BALANCE) from None
+    submission = Submission(
+        account_id=account_id,
+        key_id=request.key_id,
+        title=order.title,
+        kind=order.kind,
+        content_type=order.content_type,
+        priority=order.priority,
+        created_at=now,
+        due_at=order.due_at,
+        expires_at=order.expires_at,
+        messages=accepted,
+        grouped=order.grouped,
+        total_recipients=order.total,
+    )
+    return submission, rejected
+
+
+def _reply(
+    order: Order, submission: Submission, stored: Stored, rejected: list[Rejection]
+) -> Reply:
+    accepted = submission.messages
     first = accepted[0]
     fields: dict[str, object] = {
         "sms_id": stored.group_id if stored.group_id is not None else stored.message_ids[0],
@@ -285,10 +392,6 @@ async def _store(conn: AsyncConnection, ctx: Context, order: Order) -> Reply:
         fields["group_id"] = stored.group_id
         fields["rejected"] = [x.as_dict() for x in sorted(rejected, key=lambda x: x.index)]
     return Reply(codes.SMS_ACCEPTED, fields)
-
-
-async def _international_allowed(conn: AsyncConnection, account_id: int) -> bool:
-    return (await get_account(conn, account_id)).international_enabled
 
 
 def recipients_of(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.domain.lifecycle import MessageStatus, combine_parts
@@ -49,22 +49,39 @@ async def apply_receipts(
     outcome = Outcome()
     unmatched: list[ReceiptUpdate] = []
     touched: set[int] = set()
+    found = await _find_parts(conn, receipts)
+    updates: list[dict[str, object]] = []
+    claimed: set[tuple[int, int]] = set()
     for receipt in receipts:
-        row = await _find_part(conn, receipt)
+        row = _best(found, receipt)
         if row is None:
             unmatched.append(receipt)
             continue
         message_id, part, status = row
-        if status != MessageStatus.SENT.value:
+        if status != MessageStatus.SENT.value or (message_id, part) in claimed:
             outcome.duplicate += 1
             continue
-        await conn.execute(
-            update(parts)
-            .where(parts.c.message_id == message_id, parts.c.part == part)
-            .values(status=receipt.status.value, done_at=now, error=receipt.error)
+        claimed.add((message_id, part))
+        updates.append(
+            {
+                "mid": message_id,
+                "pno": part,
+                "status": receipt.status.value,
+                "done_at": now,
+                "error": receipt.error,
+            }
         )
         touched.add(message_id)
         outcome.applied += 1
+    if updates:
+        await conn.execute(
+            update(parts)
+            .where(parts.c.message_id == bindparam("mid"), parts.c.part == bindparam("pno"))
+            .values(
+                status=bindparam("status"), done_at=bindparam("done_at"), error=bindparam("error")
+            ),
+            updates,
+        )
     await settle(conn, touched, now)
     if keep and unmatched:
         await conn.execute(
@@ -85,20 +102,38 @@ async def apply_receipts(
     return outcome, unmatched
 
 
-async def _find_part(conn: AsyncConnection, receipt: ReceiptUpdate) -> tuple[int, int, str] | None:
-    rows = (
-        await conn.execute(
-            select(parts.c.message_id, parts.c.part, parts.c.status, parts.c.operator_id)
-            .where(parts.c.carrier == receipt.carrier, parts.c.operator_id.in_(receipt.keys))
-            .order_by(parts.c.message_id.desc())
+_Found = dict[tuple[str, str], list[tuple[int, int, str]]]
+
+
+async def _find_parts(conn: AsyncConnection, receipts: Sequence[ReceiptUpdate]) -> _Found:
+    """(carrier, operator id) → parts, for every key any of the receipts may mean."""
+    keys = sorted({key for r in receipts for key in r.keys})
+    carriers = {r.carrier for r in receipts}
+    found: _Found = {}
+    for start in range(0, len(keys), 500):
+        rows = await conn.execute(
+            select(
+                parts.c.carrier,
+                parts.c.operator_id,
+                parts.c.message_id,
+                parts.c.part,
+                parts.c.status,
+            ).where(
+                parts.c.carrier.in_(carriers), parts.c.operator_id.in_(keys[start : start + 500])
+            )
         )
-    ).all()
-    if not rows:
-        return None
-    # The id's own normal form beats another reading of it; then the newest part.
-    exact = [row for row in rows if row.operator_id == receipt.keys[0]]
-    best = (exact or rows)[0]
-    return best.message_id, best.part, best.status
+        for carrier, operator_id, message_id, part, status in rows:
+            found.setdefault((carrier, operator_id), []).append((message_id, part, status))
+    return found
+
+
+def _best(found: _Found, receipt: ReceiptUpdate) -> tuple[int, int, str] | None:
+    """The id's own normal form beats another reading of it; then the newest part."""
+    for key in receipt.keys:
+        rows = found.get((receipt.carrier, key))
+        if rows:
+            return max(rows)
+    return None
 
 
 async def settle(conn: AsyncConnection, message_ids: set[int], now: datetime) -> None:

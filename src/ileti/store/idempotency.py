@@ -3,6 +3,7 @@
 The row is written in the same transaction as the messages it describes: if that transaction
 fails, no answer is kept and a retry is processed afresh; if two identical requests race, the
 second one's insert collides with the first one's row and it answers from that row instead.
+Only accepted requests are kept: a refusal changed nothing, so a repeat is simply checked again.
 """
 
 from __future__ import annotations
@@ -25,51 +26,58 @@ class KeptResponse:
     fields: dict[str, object]
 
 
-async def find(
-    conn: AsyncConnection, key_id: int, fingerprint: str, now_ms: int
-) -> KeptResponse | None:
-    row = (
-        await conn.execute(
-            select(responses.c.request_hash, responses.c.body).where(
-                responses.c.key_id == key_id,
-                responses.c.fingerprint == fingerprint,
-                responses.c.expires_ms > now_ms,
-            )
+async def find_many(
+    conn: AsyncConnection, identities: list[tuple[int, str]], now_ms: int
+) -> dict[tuple[int, str], KeptResponse]:
+    """The live kept responses among (key id, fingerprint) pairs."""
+    if not identities:
+        return {}
+    wanted = set(identities)
+    rows = await conn.execute(
+        select(
+            responses.c.key_id, responses.c.fingerprint, responses.c.request_hash, responses.c.body
+        ).where(
+            responses.c.fingerprint.in_({fingerprint for _, fingerprint in wanted}),
+            responses.c.expires_ms > now_ms,
         )
-    ).first()
-    if row is None:
-        return None
-    kept = orjson.loads(row.body)
-    return KeptResponse(row.request_hash, kept["code"], kept["fields"])
+    )
+    found: dict[tuple[int, str], KeptResponse] = {}
+    for key_id, fingerprint, request_hash, body in rows:
+        if (key_id, fingerprint) in wanted:
+            kept = orjson.loads(body)
+            found[(key_id, fingerprint)] = KeptResponse(request_hash, kept["code"], kept["fields"])
+    return found
 
 
-async def keep(
-    conn: AsyncConnection,
-    key_id: int,
-    fingerprint: str,
-    response: KeptResponse,
-    http_status: int,
-    now_ms: int,
-    ttl_ms: int,
+async def keep_many(
+    conn: AsyncConnection, answers: list[tuple[int, str, KeptResponse, int]], now_ms: int
 ) -> None:
-    """Remember the answer; raises IntegrityError if an identical request got there first."""
-    # An expired answer under the same fingerprint gives way to the new one.
+    """Remember (key id, fingerprint, response, time to keep) answers.
+
+    Raises IntegrityError if an identical request got there first (its row is live).
+    """
+    if not answers:
+        return
+    # Expired answers under the same fingerprints give way to the new ones.
     await conn.execute(
         delete(responses).where(
-            responses.c.key_id == key_id,
-            responses.c.fingerprint == fingerprint,
+            responses.c.fingerprint.in_({fingerprint for _, fingerprint, _, _ in answers}),
             responses.c.expires_ms <= now_ms,
         )
     )
     await conn.execute(
-        insert(responses).values(
-            key_id=key_id,
-            fingerprint=fingerprint,
-            request_hash=response.request_hash,
-            status_code=http_status,
-            body=orjson.dumps({"code": response.code, "fields": response.fields}).decode(),
-            expires_ms=now_ms + ttl_ms,
-        )
+        insert(responses),
+        [
+            {
+                "key_id": key_id,
+                "fingerprint": fingerprint,
+                "request_hash": response.request_hash,
+                "status_code": 200,
+                "body": orjson.dumps({"code": response.code, "fields": response.fields}).decode(),
+                "expires_ms": now_ms + ttl_ms,
+            }
+            for key_id, fingerprint, response, ttl_ms in answers
+        ],
     )
 
 

@@ -92,6 +92,52 @@ async def post(
     return Posting(balance_after=row[0], entry_id=result.scalar_one())
 
 
+async def post_many(
+    conn: AsyncConnection,
+    account_id: int,
+    balance: Balance,
+    kind: EntryKind,
+    entries: list[tuple[int, str]],
+) -> list[int]:
+    """Several postings (amount, reference) to one balance with one balance update.
+
+    All or nothing: raises InsufficientBalance, having changed nothing, when the total cannot
+    be paid. Each entry still gets its own ledger row, with the balance after it.
+    """
+    total = sum(amount for amount, _ in entries)
+    column = _column(balance)
+    stmt = update(accounts).where(accounts.c.id == account_id)
+    if total < 0:
+        stmt = stmt.where(column >= -total)
+    row = (await conn.execute(stmt.values({column: column + total}).returning(column))).first()
+    if row is None:
+        raise InsufficientBalance(f"account {account_id} cannot pay {-total} from {balance}")
+    running = row[0] - total
+    afters: list[int] = []
+    rows = []
+    now = utcnow()
+    for amount, reference in entries:
+        running += amount
+        afters.append(running)
+        rows.append(
+            {
+                "account_id": account_id,
+                "balance": balance.value,
+                "amount": amount,
+                "balance_after": running,
+                "kind": kind.value,
+                "reference": reference,
+                "note": None,
+                "created_at": now,
+            }
+        )
+    try:
+        await conn.execute(insert(ledger), rows)
+    except IntegrityError as exc:
+        raise DuplicateEntry(f"a {kind} of this batch is already in the ledger") from exc
+    return afters
+
+
 async def last_balance_after(
     conn: AsyncConnection, account_id: int, balance: Balance
 ) -> int | None:

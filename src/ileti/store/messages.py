@@ -6,7 +6,7 @@ queued, and a refused request leaves no trace.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,14 +16,23 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.domain.lifecycle import MessageStatus
 from ileti.store import ledger
-from ileti.store.ledger import Balance, EntryKind
-from ileti.store.models import BlacklistEntry, Group, IdSequence, Message, QueueEntry, SenderId
+from ileti.store.ledger import Balance, EntryKind, InsufficientBalance
+from ileti.store.models import (
+    Account,
+    BlacklistEntry,
+    Group,
+    IdSequence,
+    Message,
+    QueueEntry,
+    SenderId,
+)
 
 messages = Message.__table__
 groups = Group.__table__
 queue = QueueEntry.__table__
 sender_ids = SenderId.__table__
 blacklist = BlacklistEntry.__table__
+accounts = Account.__table__
 id_sequence = IdSequence.__table__
 
 # Lower is dispatched first.
@@ -68,27 +77,39 @@ class Stored:
     group_id: int | None
 
 
-async def title_status(conn: AsyncConnection, account_id: int, title: str) -> str | None:
-    return (
-        await conn.execute(
-            select(sender_ids.c.status).where(
-                sender_ids.c.account_id == account_id, sender_ids.c.title == title
-            )
+async def title_statuses(
+    conn: AsyncConnection, account_ids: set[int], titles: set[str]
+) -> dict[tuple[int, str], str]:
+    """(account, title) → status, for the titles these accounts own."""
+    rows = await conn.execute(
+        select(sender_ids.c.account_id, sender_ids.c.title, sender_ids.c.status).where(
+            sender_ids.c.account_id.in_(account_ids), sender_ids.c.title.in_(titles)
         )
-    ).scalar_one_or_none()
+    )
+    return {(row[0], row[1]): row[2] for row in rows}
 
 
-async def blacklisted_numbers(
-    conn: AsyncConnection, account_id: int, numbers: Iterable[str], advertising: bool
-) -> set[str]:
-    """Which of ``numbers`` the account has blacklisted for this kind of content."""
-    wanted = set(numbers)
-    stmt = select(blacklist.c.number).where(blacklist.c.account_id == account_id)
-    if not advertising:
-        stmt = stmt.where(blacklist.c.scope == "all")
-    if len(wanted) <= 500:
-        stmt = stmt.where(blacklist.c.number.in_(wanted))
-    return {row[0] for row in await conn.execute(stmt)} & wanted
+async def blacklisted(
+    conn: AsyncConnection, account_ids: set[int], numbers: set[str]
+) -> set[tuple[int, str, str]]:
+    """(account, number, scope) for those of ``numbers`` these accounts have blacklisted."""
+    stmt = select(blacklist.c.account_id, blacklist.c.number, blacklist.c.scope).where(
+        blacklist.c.account_id.in_(account_ids)
+    )
+    # A short list is looked up; against a long one (a big group) the account's whole
+    # blacklist is read once instead.
+    if len(numbers) <= 500:
+        stmt = stmt.where(blacklist.c.number.in_(numbers))
+    return {(row[0], row[1], row[2]) for row in await conn.execute(stmt) if row[1] in numbers}
+
+
+async def international_switches(conn: AsyncConnection, account_ids: set[int]) -> dict[int, bool]:
+    rows = await conn.execute(
+        select(accounts.c.id, accounts.c.international_enabled).where(
+            accounts.c.id.in_(account_ids)
+        )
+    )
+    return {row[0]: row[1] for row in rows}
 
 
 async def allocate_ids(conn: AsyncConnection, count: int) -> list[int]:
@@ -111,82 +132,158 @@ async def allocate_ids(conn: AsyncConnection, count: int) -> list[int]:
 
 async def store(conn: AsyncConnection, submission: Submission) -> Stored:
     """Debit, store and queue. Raises ``InsufficientBalance`` (and writes nothing)."""
-    count = len(submission.messages)
-    ids = await allocate_ids(conn, count + (1 if submission.grouped else 0))
-    group_id = ids.pop(0) if submission.grouped else None
+    [stored] = await store_many(conn, [submission])
+    if isinstance(stored, InsufficientBalance):
+        raise stored
+    return stored
+
+
+async def store_many(
+    conn: AsyncConnection, submissions: Sequence[Submission]
+) -> list[Stored | InsufficientBalance]:
+    """Several requests in one go: their debits, rows and queue entries with a few statements.
+
+    A request its account cannot pay for gets an ``InsufficientBalance`` in its place and
+    writes nothing; the others are stored.
+    """
+    ids = await allocate_ids(
+        conn, sum(len(s.messages) + (1 if s.grouped else 0) for s in submissions)
+    )
+    planned: list[tuple[Submission, int | None, list[int]]] = []
+    cursor = 0
+    for submission in submissions:
+        group_id = None
+        if submission.grouped:
+            group_id, cursor = ids[cursor], cursor + 1
+        planned.append((submission, group_id, ids[cursor : cursor + len(submission.messages)]))
+        cursor += len(submission.messages)
+    refused = await _debit(conn, planned)
+    results: list[Stored | InsufficientBalance] = []
+    stored: list[tuple[Submission, int | None, list[int]]] = []
+    for index, (submission, group_id, message_ids) in enumerate(planned):
+        if index in refused:
+            results.append(refused[index])
+        else:
+            results.append(Stored(message_ids, group_id))
+            stored.append((submission, group_id, message_ids))
+    await _insert(conn, stored)
+    return results
+
+
+def _debits(
+    submission: Submission, group_id: int | None, message_ids: list[int]
+) -> list[tuple[Balance, int, str]]:
+    """(balance, amount, reference) per balance the request draws on."""
     totals: dict[Balance, int] = {}
     for message in submission.messages:
         totals[message.cost_balance] = totals.get(message.cost_balance, 0) + message.cost
     # One debit per request and balance: a group of 100,000 is one ledger entry, and its
     # reference (the message or group id) can be debited only once.
-    reference = f"group:{group_id}" if group_id is not None else f"message:{ids[0]}"
-    for balance, amount in sorted(totals.items()):
-        if amount:
-            await ledger.post(
-                conn,
-                submission.account_id,
-                balance,
-                -amount,
-                EntryKind.DEBIT,
-                reference if len(totals) == 1 else f"{reference}:{balance.value}",
+    reference = f"group:{group_id}" if group_id is not None else f"message:{message_ids[0]}"
+    return [
+        (balance, -amount, reference if len(totals) == 1 else f"{reference}:{balance.value}")
+        for balance, amount in sorted(totals.items())
+        if amount
+    ]
+
+
+async def _debit(
+    conn: AsyncConnection, planned: list[tuple[Submission, int | None, list[int]]]
+) -> dict[int, InsufficientBalance]:
+    """Debit every request; returns the ones refused for want of balance."""
+    by_balance: dict[tuple[int, Balance], list[tuple[int, int, str]]] = {}
+    for index, (submission, group_id, message_ids) in enumerate(planned):
+        for balance, amount, reference in _debits(submission, group_id, message_ids):
+            by_balance.setdefault((submission.account_id, balance), []).append(
+                (index, amount, reference)
             )
-    if group_id is not None:
-        await conn.execute(
-            insert(groups).values(
-                id=group_id,
-                account_id=submission.account_id,
-                key_id=submission.key_id,
-                title=submission.title,
-                total_recipients=submission.total_recipients,
-                accepted=count,
-                number_of_sms=sum(m.segments for m in submission.messages),
-                created_at=submission.created_at,
+    refused: dict[int, InsufficientBalance] = {}
+    short: list[int] = []
+    for (account_id, balance), entries in by_balance.items():
+        try:
+            await ledger.post_many(
+                conn, account_id, balance, EntryKind.DEBIT, [(a, r) for _, a, r in entries]
             )
-        )
-    await conn.execute(
-        insert(messages),
-        [
-            {
-                "id": message_id,
-                "account_id": submission.account_id,
-                "key_id": submission.key_id,
-                "group_id": group_id,
-                "kind": submission.kind,
-                "title": submission.title,
-                "sentto": m.sentto,
-                "country": m.country,
-                "operator": m.operator,
-                "text": m.text,
-                "sms_lang": m.sms_lang,
-                "lang": m.lang,
-                "segments": m.segments,
-                "content_type": submission.content_type,
-                "status": MessageStatus.QUEUED.value,
-                "cost": m.cost,
-                "cost_balance": m.cost_balance.value,
-                "created_at": submission.created_at,
-                "due_at": submission.due_at,
-                "expires_at": submission.expires_at,
-                "attempts": 0,
-            }
-            for message_id, m in zip(ids, submission.messages, strict=True)
-        ],
-    )
-    due_ms = int(submission.due_at.timestamp() * 1000)
+        except InsufficientBalance:
+            short += [index for index, _, _ in entries]
+    # Where the sum could not be paid, take the requests one at a time, in order, so that
+    # as many are accepted as the balance covers.
+    for index in sorted(set(short)):
+        submission, group_id, message_ids = planned[index]
+        try:
+            async with conn.begin_nested():
+                for balance, amount, reference in _debits(submission, group_id, message_ids):
+                    await ledger.post(
+                        conn, submission.account_id, balance, amount, EntryKind.DEBIT, reference
+                    )
+        except InsufficientBalance as exc:
+            refused[index] = exc
+    return refused
+
+
+async def _insert(
+    conn: AsyncConnection, stored: list[tuple[Submission, int | None, list[int]]]
+) -> None:
+    group_rows = [
+        {
+            "id": group_id,
+            "account_id": s.account_id,
+            "key_id": s.key_id,
+            "title": s.title,
+            "total_recipients": s.total_recipients,
+            "accepted": len(s.messages),
+            "number_of_sms": sum(m.segments for m in s.messages),
+            "created_at": s.created_at,
+        }
+        for s, group_id, _ in stored
+        if group_id is not None
+    ]
+    if group_rows:
+        await conn.execute(insert(groups), group_rows)
+    message_rows = [
+        {
+            "id": message_id,
+            "account_id": s.account_id,
+            "key_id": s.key_id,
+            "group_id": group_id,
+            "kind": s.kind,
+            "title": s.title,
+            "sentto": m.sentto,
+            "country": m.country,
+            "operator": m.operator,
+            "text": m.text,
+            "sms_lang": m.sms_lang,
+            "lang": m.lang,
+            "segments": m.segments,
+            "content_type": s.content_type,
+            "status": MessageStatus.QUEUED.value,
+            "cost": m.cost,
+            "cost_balance": m.cost_balance.value,
+            "created_at": s.created_at,
+            "due_at": s.due_at,
+            "expires_at": s.expires_at,
+            "attempts": 0,
+        }
+        for s, group_id, message_ids in stored
+        for message_id, m in zip(message_ids, s.messages, strict=True)
+    ]
+    if not message_rows:
+        return
+    await conn.execute(insert(messages), message_rows)
     await conn.execute(
         insert(queue),
         [
             {
                 "message_id": message_id,
-                "priority": submission.priority,
-                "due_ms": due_ms,
+                "priority": s.priority,
+                "due_ms": int(s.due_at.timestamp() * 1000),
                 "lease_until_ms": 0,
                 "attempts": 0,
             }
-            for message_id in ids
+            for s, _, message_ids in stored
+            for message_id in message_ids
         ],
     )
-    return Stored(ids, group_id)
 
 
 async def queue_depth(conn: AsyncConnection) -> int:

@@ -3,7 +3,7 @@ the sender. Informational traffic (orders, OTP) is not affected, as the market r
 
 from __future__ import annotations
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.domain.numbers import InvalidNumber, normalise
@@ -16,8 +16,8 @@ sender_ids = SenderId.__table__
 async def record_opt_out(conn: AsyncConnection, source: str, destination: str) -> int:
     """Blacklist ``source`` for advertising of every account owning the title ``destination``.
 
-    Returns how many accounts it was added to (0 when the title is nobody's or the number was
-    already blacklisted).
+    Returns how many accounts it was newly added to (0 when the title is nobody's or the number
+    was already blacklisted there).
     """
     try:
         number = normalise(source).digits
@@ -33,14 +33,24 @@ async def record_opt_out(conn: AsyncConnection, source: str, destination: str) -
     ]
     if not owners:
         return 0
-    listed = {
-        row[0]
-        for row in await conn.execute(
-            select(blacklist.c.account_id).where(
-                blacklist.c.number == number, blacklist.c.account_id.in_(owners)
+    listed = dict(
+        (
+            await conn.execute(
+                select(blacklist.c.account_id, blacklist.c.source).where(
+                    blacklist.c.number == number, blacklist.c.account_id.in_(owners)
+                )
             )
+        ).all()
+    )
+    # Already listed by the account itself: the entry now also records the recipient's own
+    # opt-out, so that taking it off the account's list keeps the opt-out.
+    theirs = [account_id for account_id, source in listed.items() if source != "sms"]
+    if theirs:
+        await conn.execute(
+            update(blacklist)
+            .where(blacklist.c.number == number, blacklist.c.account_id.in_(theirs))
+            .values(source="sms")
         )
-    }
     fresh = [account_id for account_id in owners if account_id not in listed]
     if fresh:
         await conn.execute(

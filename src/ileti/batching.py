@@ -1,0 +1,50 @@
+"""Gathering concurrent requests into batches for work that is cheaper done together."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Batcher(Generic[T, R]):
+    """Runs ``process`` on everything submitted while the previous batch was being processed.
+
+    No timer: the first item goes at once, and whatever arrives meanwhile forms the next batch,
+    so a lone request waits for nothing and a crowd shares the cost. ``process`` returns one
+    outcome per item, an exception for an item that failed; an exception from ``process``
+    itself fails the whole batch.
+    """
+
+    def __init__(
+        self, process: Callable[[list[T]], Awaitable[list[R | Exception]]], limit: int = 256
+    ) -> None:
+        self.process = process
+        self.limit = limit
+        self._waiting: list[tuple[T, asyncio.Future[R]]] = []
+        self._runner: asyncio.Task[None] | None = None
+
+    async def submit(self, item: T) -> R:
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, future))
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.create_task(self._run())
+        return await future
+
+    async def _run(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[: self.limit], self._waiting[self.limit :]
+            try:
+                outcomes = await self.process([item for item, _ in batch])
+            except Exception as exc:
+                outcomes = [exc] * len(batch)
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue
+                if isinstance(outcome, Exception):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
