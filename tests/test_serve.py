@@ -73,3 +73,21 @@ def test_demo_is_created_once_and_a_restart_issues_a_new_key(tmp_path) -> None:
         assert listed.stdout.count('"name": "demo"') == 1
     finally:
         second.stop()
+
+
+def test_a_message_sent_with_the_sdk_is_delivered_within_seconds(served: ServedGateway) -> None:
+    client = TurkeySmsClient(served.key)
+    client.BASE_URL = served.base_url + "/"
+    sent = client.send_sms("ILETI", "905321234567", "Merhaba, ileti!")
+    assert sent["result_code"] == "TS-1024", sent
+    status = "queued"
+    for _ in range(100):
+        reply = client.get_sms_status(sent["sms_id"])
+        assert reply["result_code"] == "TS-1064", reply
+        status = reply["status"]
+        if status == "delivered":
+            break
+        time.sleep(0.1)
+    assert status == "delivered"
+    assert reply["sentto"] == "905321234567"
+    assert reply["number_of_sms"] == 1

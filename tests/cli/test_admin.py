@@ -140,3 +140,17 @@ def test_titles_follow_the_market_rule_and_are_case_sensitive() -> None:
         {"title": "Acme", "status": "active"},
         {"title": "Acme-Shop 1", "status": "pending"},
     ]
+
+
+def test_prices_for_international_destinations() -> None:
+    ileti("price", "set", "de", "1.25")
+    ileti("price", "set", "*", "3")
+    ileti("price", "set", "TR", "1", ok=False)
+    ileti("price", "set", "XYZ", "1", ok=False)
+    ileti("price", "set", "FR", "1.234", ok=False)
+    table = {row["region"]: row for row in listing("price", "list")}
+    assert table["DE"] == {"region": "DE", "try_per_segment": "1.25", "source": "operator"}
+    assert table["*"]["try_per_segment"] == "3.00"
+    assert table["US"]["source"] == "shipped"
+    ileti("price", "reset", "DE")
+    assert {row["region"]: row for row in listing("price", "list")}["DE"]["source"] == "shipped"

@@ -1,0 +1,78 @@
+"""``ileti price``: the price table for international destinations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ileti.cli.app import app
+from ileti.cli.common import lira_to_kurus, run_with_db, show
+from ileti.domain.pricing import DEFAULT_PRICES
+from ileti.store import prices as price_store
+from ileti.store.db import Database
+
+price_app = typer.Typer(
+    help="Prices per segment for destinations outside Turkey, in TRY.", no_args_is_help=True
+)
+app.add_typer(price_app, name="price")
+
+
+def _region(region: str) -> str:
+    region = region.strip().upper()
+    if region == "TR":
+        raise typer.BadParameter("messages to Turkey cost one credit per segment from main credits")
+    if region != "*" and not (len(region) == 2 and region.isalpha()):
+        raise typer.BadParameter("a region is a two-letter ISO code, or * for every other country")
+    return region
+
+
+@price_app.command("set")
+def price_set(
+    region: Annotated[str, typer.Argument(help="ISO code such as DE, or * for the rest.")],
+    price: Annotated[str, typer.Argument(help="TRY per segment, e.g. 1.60.")],
+) -> None:
+    """Set a country's price per segment (charged to the international balance)."""
+    code, kurus = _region(region), lira_to_kurus(price)
+
+    async def work(db: Database) -> None:
+        async with db.write() as conn:
+            await price_store.set_price(conn, code, kurus)
+
+    run_with_db(work)
+    typer.echo(f"{code}: {kurus / 100:.2f} TRY per segment")
+
+
+@price_app.command("reset")
+def price_reset(region: str) -> None:
+    """Back to the shipped price for a country."""
+    code = _region(region)
+
+    async def work(db: Database) -> bool:
+        async with db.write() as conn:
+            return await price_store.reset_price(conn, code)
+
+    changed = run_with_db(work)
+    typer.echo(f"{code}: shipped price" + ("" if changed else " (it had no price of its own)"))
+
+
+@price_app.command("list")
+def price_list(
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Every price in force: the operator's own over the shipped table."""
+
+    async def work(db: Database) -> dict[str, int]:
+        async with db.read() as conn:
+            return await price_store.country_prices(conn)
+
+    table = run_with_db(work)
+    rows = [
+        {
+            "region": region,
+            "try_per_segment": f"{kurus / 100:.2f}",
+            "source": "shipped" if DEFAULT_PRICES.get(region) == kurus else "operator",
+        }
+        for region, kurus in sorted(table.items())
+    ]
+    show(rows, ["region", "try_per_segment", "source"], json_output, "Prices per segment")
