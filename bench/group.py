@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from send import wait_delivered  # noqa: E402
-from served import Served, gateway  # noqa: E402
+from send import wait_delivered
+from served import Served, gateway
 
 
 def post(served: Served, path: str, body: dict[str, object]) -> tuple[float, dict[str, object]]:
