@@ -32,7 +32,7 @@ from ileti.domain.encoding import (
     parse_sms_lang,
 )
 from ileti.domain.numbers import InvalidNumber, PhoneNumber, normalise
-from ileti.domain.pricing import price_of
+from ileti.domain.pricing import Price, price_of
 from ileti.domain.schedule import InvalidSchedule, due_time
 from ileti.store import idempotency
 from ileti.store.db import Database
@@ -325,6 +325,8 @@ def _plan(request: SendRequest, facts: Facts, now: datetime) -> tuple[Submission
     rejected = list(order.rejected)
     accepted: list[NewMessage] = []
     advertising = order.content_type == ADVERTISING
+    lang = str(order.lang.value)
+    prices: dict[tuple[str, int, bool], Price] = {}
     for r in order.recipients:
         if facts.is_blocked(account_id, r.number.digits, advertising):
             rejected.append(Rejection(r.index, r.raw, codes.BLACKLISTED))
@@ -332,7 +334,10 @@ def _plan(request: SendRequest, facts: Facts, now: datetime) -> tuple[Submission
         if not r.number.domestic and not facts.international.get(account_id, False):
             rejected.append(Rejection(r.index, r.raw, codes.INTERNATIONAL_DISABLED))
             continue
-        price = price_of(r.number.region, r.encoding.segments, r.number.domestic, facts.prices)
+        tariff = (r.number.region, r.encoding.segments, r.number.domestic)
+        price = prices.get(tariff)
+        if price is None:
+            price = prices[tariff] = price_of(*tariff, facts.prices)
         accepted.append(
             NewMessage(
                 sentto=r.number.digits,
@@ -340,7 +345,7 @@ def _plan(request: SendRequest, facts: Facts, now: datetime) -> tuple[Submission
                 operator=r.number.operator,
                 text=r.encoding.transliterated or r.text,
                 sms_lang=r.encoding.label,
-                lang=str(order.lang.value),
+                lang=lang,
                 segments=r.encoding.segments,
                 cost=price.amount,
                 cost_balance=Balance(price.balance),
