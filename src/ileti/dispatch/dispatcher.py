@@ -179,23 +179,22 @@ class Dispatcher:
                 failed.setdefault(outcome.reason, []).append(outcome.message.id)
         if stale:
             failed.setdefault("validity ended before dispatch", []).extend(m.id for m in stale)
-        async with self.db.write() as conn:
-            await q.record_sent(
-                conn,
-                [
-                    (
-                        o.message.id,
-                        o.carrier or "",
-                        [
-                            SubmittedPart(i, _normal(r.message_id))
-                            for i, r in enumerate(o.results, start=1)
-                        ],
-                    )
-                    for o in sent
-                ],
-                now,
+        recorded = [
+            (
+                o.message.id,
+                o.carrier or "",
+                [SubmittedPart(i, _normal(r.message_id)) for i, r in enumerate(o.results, start=1)],
             )
-            for carrier, ids in _operator_ids(sent).items():
+            for o in sent
+        ]
+        operator_ids: dict[str, list[str]] = {}
+        for _, carrier, submitted in recorded:
+            operator_ids.setdefault(carrier, []).extend(
+                p.operator_id for p in submitted if p.operator_id
+            )
+        async with self.db.write() as conn:
+            await q.record_sent(conn, recorded, now)
+            for carrier, ids in operator_ids.items():
                 await delivery.match_waiting(conn, carrier, ids)
             # Parts refused outright end their message once the rest is final.
             await delivery.settle(
@@ -222,12 +221,3 @@ class Dispatcher:
 
 def _normal(message_id: str | None) -> str | None:
     return receipt_keys(message_id)[0] if message_id else None
-
-
-def _operator_ids(outcomes: list[Outcome]) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for o in outcomes:
-        for r in o.results:
-            if r.message_id:
-                found.setdefault(o.carrier or "", []).append(_normal(r.message_id) or "")
-    return found

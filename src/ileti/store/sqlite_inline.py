@@ -53,6 +53,7 @@ class InlineCursor:
         self._cursor.arraysize = value
 
     async def execute(self, sql: str, parameters: Any = ()) -> InlineCursor:
+        await self._owner.idle()
         if sql.lstrip()[:16].upper().startswith(_WAITING_STATEMENTS):
             await self._owner.off_loop(self._cursor.execute, sql, parameters)
         else:
@@ -60,6 +61,7 @@ class InlineCursor:
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> InlineCursor:
+        await self._owner.idle()
         self._cursor.executemany(sql, parameters)
         return self
 
@@ -93,9 +95,24 @@ class InlineConnection:
         self._connection: sqlite3.Connection | None = conn
         self._executor = executor
         self._tx = _InlineQueue()
+        # A call running on the thread: nothing else may touch the connection meanwhile.
+        self._busy: asyncio.Future[Any] | None = None
 
     async def off_loop(self, function: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+        await self.idle()
+        busy = self._busy = asyncio.get_running_loop().run_in_executor(
+            self._executor, function, *args
+        )
+        # If the caller is cancelled, the thread still runs to the end; the next call on this
+        # connection (a rollback, a close) waits for it instead of racing it.
+        return await asyncio.shield(busy)
+
+    async def idle(self) -> None:
+        busy = self._busy
+        if busy is not None:
+            if not busy.done():
+                await asyncio.wait([busy])
+            self._busy = None
 
     @property
     def isolation_level(self) -> str | None:
@@ -108,23 +125,30 @@ class InlineConnection:
         return await self.cursor().execute(sql, parameters)
 
     async def commit(self) -> None:
+        await self.idle()
         if self._conn.in_transaction:
             await self.off_loop(self._conn.commit)
 
     async def rollback(self) -> None:
+        await self.idle()
         self._conn.rollback()
 
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         self._conn.create_function(*args, **kwargs)
 
     async def close(self) -> None:
+        await self.idle()
         if self._connection is not None:
             self._connection = None
             self._conn.close()
 
     def stop(self) -> None:
-        if self._connection is not None:
-            self._connection = None
+        if self._connection is None:
+            return
+        self._connection = None
+        if self._busy is not None and not self._busy.done():
+            self._busy.add_done_callback(lambda _: self._conn.close())
+        else:
             self._conn.close()
 
 
