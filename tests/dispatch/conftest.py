@@ -56,9 +56,11 @@ class Pipeline:
         lang: SmsLang = SmsLang.TURKISH,
         validity: timedelta = timedelta(hours=1),
         first_number: int = 905320000000,
+        due_in: timedelta = timedelta(0),
     ) -> list[int]:
         encoding = measure(text, lang)
-        now = datetime.now(UTC)
+        created = datetime.now(UTC)
+        now = created + due_in
         async with self.db.write() as conn:
             stored = await store(
                 conn,
@@ -69,7 +71,7 @@ class Pipeline:
                     kind="group",
                     content_type=0,
                     priority=PRIORITY_BULK,
-                    created_at=now,
+                    created_at=created,
                     due_at=now,
                     expires_at=now + validity,
                     messages=[

@@ -174,3 +174,19 @@ async def test_unicode_and_english_messages_reach_the_operator_as_encoded(pipeli
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+async def test_a_scheduled_message_waits_until_it_is_due(pipeline_factory) -> None:
+    pipeline = await pipeline_factory()
+    [later] = await pipeline.queue(1, due_in=timedelta(seconds=1.5))
+    [now] = await pipeline.queue(1, first_number=905330000000)
+    pipeline.run_all()
+    await pipeline.wait_for(lambda s: s.get("delivered", 0) == 1)
+    async with pipeline.db.read() as conn:
+        status = (
+            await conn.execute(
+                select(Message.__table__.c.status).where(Message.__table__.c.id == later)
+            )
+        ).scalar_one()
+    assert status == "queued"
+    await pipeline.wait_for(lambda s: s.get("delivered", 0) == 2)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 import uvloop
+from prometheus_client import start_http_server
 
 from ileti import logs
 from ileti.api.app import create_app
@@ -128,7 +129,14 @@ def api_command(host: Host = "127.0.0.1", port: Port = 8000) -> None:
 
 
 @app.command("worker")
-def worker_command() -> None:
+def worker_command(
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve Prometheus metrics on this port (127.0.0.1).")
+    ] = None,
+) -> None:
     """Run the dispatcher, receipts and housekeeping alone, without the API."""
     settings = _start(demo=False, host="", port=0)
+    if metrics_port is not None:
+        # The API serves /metrics itself; a worker on its own needs a port of its own.
+        start_http_server(metrics_port, addr="127.0.0.1")
     uvloop.run(_run(settings, "", 0, api=False, worker=True))
