@@ -179,7 +179,7 @@ def _now_ms() -> int:
 async def test_a_scheduled_message_waits_until_it_is_due(pipeline_factory) -> None:
     pipeline = await pipeline_factory()
     [later] = await pipeline.queue(1, due_in=timedelta(seconds=1.5))
-    [now] = await pipeline.queue(1, first_number=905330000000)
+    await pipeline.queue(1, first_number=905330000000)
     pipeline.run_all()
     await pipeline.wait_for(lambda s: s.get("delivered", 0) == 1)
     async with pipeline.db.read() as conn:
