@@ -29,13 +29,15 @@ from ileti.store.db import Database
 from ileti.store.queue import Claimed, SubmittedPart
 
 log = structlog.get_logger("ileti.dispatch")
+RECORD_EVERY = 100
 
 
 @dataclass(frozen=True, slots=True)
 class DispatchSettings:
     batch: int = 500
     loops: int = 4
-    lease_seconds: float = 120.0
+    # A dead worker's claims go out again after this long.
+    lease_seconds: float = 60.0
     idle_poll_seconds: float = 0.2
     max_attempts: int = 6
     retry_base_seconds: float = 2.0
@@ -131,8 +133,15 @@ class Dispatcher:
                 stale.append(message)
             else:
                 to_send.append(message)
-        outcomes = await asyncio.gather(*(self._submit(m) for m in to_send))
-        await self._record(list(outcomes), done, stale)
+        # Outcomes are recorded in slices as they come in: a crash between an operator's
+        # answer and its record sends a message twice, so keep that window small.
+        finished: list[Outcome] = []
+        for submitted in asyncio.as_completed([self._submit(m) for m in to_send]):
+            finished.append(await submitted)
+            if len(finished) >= RECORD_EVERY:
+                await self._record(finished, [], [])
+                finished = []
+        await self._record(finished, done, stale)
         return len(claimed)
 
     async def _submit(self, message: Claimed) -> Outcome:
