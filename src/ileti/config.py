@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     dispatch_loops: int = 4
     dispatch_batch: int = 500
 
+    # Webhooks. Receivers on loopback, link-local and private addresses are refused unless
+    # this is set (a customer must not make the gateway call its own internal network).
+    webhook_allow_private: bool = False
+    webhook_timeout: float = 10.0
+    # Deliveries in flight per worker, and to one receiver URL.
+    webhook_concurrency: int = 512
+    webhook_per_receiver: int = 16
+    # After a secret rotation, the previous secret keeps signing this long.
+    webhook_grace_hours: float = 24.0
+
     log_level: str = "INFO"
 
     def database(self) -> Database:

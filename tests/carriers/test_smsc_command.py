@@ -90,3 +90,52 @@ def test_a_setting_the_simulator_does_not_know_is_refused(tmp_path: Path):
     result = CliRunner().invoke(app, ["smsc", "--config", str(settings)])
     assert result.exit_code == 2
     assert "colour" in result.output
+
+
+async def test_the_stats_file_counts_what_arrived_and_what_arrived_twice(tmp_path: Path, connect):
+    stats_file = tmp_path / "smsc-stats.json"
+    process = await asyncio.create_subprocess_exec(
+        *COMMAND, "--port", "0", "--receipt-delay", "0", "--stats-file", str(stats_file),
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert process.stderr is not None
+        listening = await asyncio.wait_for(read_event(process.stderr, "smsc_listening"), 10)
+        carrier = await connect(listening["port"])
+        again = OutboundMessage("ILETI", "905321234567", (SubmitPart(b"again", 0),))
+        messages = [
+            again,
+            again,
+            OutboundMessage("ILETI", "905321234567", (SubmitPart(b"once", 0),)),
+            OutboundMessage("ILETI", "905329876543", (SubmitPart(b"again", 0),)),
+        ]
+        for message in messages:
+            [result] = await carrier.submit(message)
+            assert result.ok
+        for _ in messages:
+            (await asyncio.wait_for(carrier.receive(), 5)).accept()
+
+        # Written every half second while it runs: the submits show up without a restart.
+        async def counts() -> dict:
+            while True:
+                if stats_file.exists():
+                    stats = json.loads(stats_file.read_text())
+                    if stats["receipts_acknowledged"] == len(messages):
+                        return stats
+                await asyncio.sleep(0.1)
+
+        running = await asyncio.wait_for(counts(), 5)
+        assert (running["accepted"], running["receipts_sent"]) == (4, 4)
+        assert (running["unique_submissions"], running["duplicate_submissions"]) == (3, 1)
+        await carrier.stop()
+
+        process.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(process.wait(), 10) == 0
+        final = json.loads(stats_file.read_text())
+        assert {**final, "unbinds": 0} == {**running, "unbinds": 0}
+        assert final["unbinds"] == 1
+        assert not (tmp_path / f".{stats_file.name}.partial").exists()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

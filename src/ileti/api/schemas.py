@@ -358,3 +358,8 @@ class ListedNumberItem(BaseModel):
 class BlacklistListResponse(Envelope):
     numbers: list[ListedNumberItem] = Field(description="Newest first.")
     next_cursor: str | None = Field(description="Null on the last page.")
+
+
+class WebhookTestResponse(Envelope):
+    event_id: str = Field(description="The key.test event's id, as its webhook-id header says.")
+    url: str = Field(description="Where the event goes.")

@@ -3,7 +3,8 @@
 It accepts binds, answers ``submit_sm`` with message ids, sends receipts after a delay with a
 configurable mix of outcomes, redelivers the ones not acknowledged, and can throttle, reject,
 drop connections and send MO messages. It counts every submit it took, so a test can check
-that each message arrived exactly once.
+that each message arrived exactly once; with ``stats_file`` it also writes those counts to a
+file, for a test that runs it as a process of its own.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import dataclasses
 import heapq
 import json
+import os
 import random
 import socket
 import time
@@ -55,6 +57,7 @@ READ_SIZE = 256 * 1024
 # works on the first ones while the rest are made: both sides then keep busy at once.
 FLUSH_EVERY = 16
 TICK = 0.005  # granularity of delayed receipts
+STATS_EVERY = 0.5  # seconds between writes of the stats file
 
 
 class IdForm(StrEnum):
@@ -107,6 +110,7 @@ class SimulatorConfig:
     receipt_tlvs: bool = True  # receipted_message_id and message_state besides the text
     redeliver_delay: float = 1.0  # before sending again a deliver_sm answered with an error
     seed: int | None = None
+    stats_file: str | None = None  # JSON counts written here every STATS_EVERY s and at stop
 
     def __post_init__(self) -> None:
         unknown = set(self.outcomes) - set(OUTCOMES) - {NO_RECEIPT}
@@ -202,6 +206,7 @@ class SmscSimulator:
         self._due: list[tuple[float, int, _Deliver]] = []
         self._due_order = count()
         self._pump: asyncio.Task[None] | None = None
+        self._stats_writer: asyncio.Task[None] | None = None
         self._holding = False
         self._held: deque[tuple[_EsmeConnection, SubmitSm]] = deque()
         self._waiters: list[tuple[Callable[[SimulatorStats], bool], asyncio.Future[None]]] = []
@@ -217,6 +222,8 @@ class SmscSimulator:
         )
         self.port = self._server.sockets[0].getsockname()[1]
         self._pump = asyncio.create_task(self._pump_due())
+        if self.config.stats_file is not None:
+            self._stats_writer = asyncio.create_task(self._write_stats_often())
         log.info("smsc_listening", host=self.config.host, port=self.port)
 
     async def stop(self) -> None:
@@ -226,8 +233,12 @@ class SmscSimulator:
             connection.close()
         if self._pump is not None:
             self._pump.cancel()
+        if self._stats_writer is not None:
+            self._stats_writer.cancel()
         if self._server is not None:
             await self._server.wait_closed()
+        if self.config.stats_file is not None:
+            self.write_stats()
 
     async def __aenter__(self) -> SmscSimulator:
         await self.start()
@@ -248,6 +259,28 @@ class SmscSimulator:
             await future
         finally:
             self._waiters = [w for w in self._waiters if w[1] is not future]
+
+    def report(self) -> dict[str, int]:
+        """The counters, with the distinct (destination, text) pairs accepted and the
+        submits that repeated one."""
+        return {
+            **dataclasses.asdict(self.stats),
+            "unique_submissions": len(self.submissions),
+            "duplicate_submissions": sum(self.submissions.values()) - len(self.submissions),
+        }
+
+    def write_stats(self) -> None:
+        """The report to ``stats_file``, replaced whole so that a reader never sees half."""
+        assert self.config.stats_file is not None
+        path = Path(self.config.stats_file)
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text(json.dumps(self.report()))
+        os.replace(partial, path)
+
+    async def _write_stats_often(self) -> None:
+        while True:
+            self.write_stats()
+            await asyncio.sleep(STATS_EVERY)
 
     def hold(self) -> None:
         """Read submits but answer none of them until :meth:`release`."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ileti.cli import admin, prices, serve, smsc  # noqa: F401  (each registers its commands)
+from ileti.cli import admin, prices, serve, smsc, webhooks  # noqa: F401  (each registers its commands)
 from ileti.cli.app import app
 
 

@@ -53,6 +53,19 @@ def show(rows: Sequence[dict[str, Any]], columns: Sequence[str], as_json: bool, 
     console.print(table)
 
 
+def show_one(row: dict[str, Any], as_json: bool, title: str) -> None:
+    """One record: a field per line for people (too wide as a row), a one-item list as JSON."""
+    if as_json:
+        typer.echo(json.dumps([row], default=str, ensure_ascii=False))
+        return
+    table = Table(title=title, show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for name, value in row.items():
+        table.add_row(name, _cell(value))
+    console.print(table)
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return "-"

@@ -79,6 +79,10 @@ def smsc(
         IdForm | None, typer.Option(help="Form of the ids in receipts (default: as in resp).")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for reproducible randomness.")] = None,
+    stats_file: Annotated[
+        Path | None,
+        typer.Option(help="Write the counts as JSON to this file every 0.5 s and on exit."),
+    ] = None,
 ) -> None:
     """Run an SMPP 3.4 SMSC simulator that accepts any login and delivers every message."""
     if (system_id is None) != (password is None):
@@ -95,6 +99,7 @@ def smsc(
         "id_form": id_form,
         "receipt_id_form": receipt_id_form,
         "seed": seed,
+        "stats_file": str(stats_file) if stats_file is not None else None,
     }
     try:
         settings = (

@@ -29,7 +29,7 @@ from ileti.store.db import Database
 from ileti.store.queue import Claimed, SubmittedPart
 
 log = structlog.get_logger("ileti.dispatch")
-RECORD_EVERY = 100
+RECORD_EVERY = 250
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from ileti.dispatch.dispatcher import Dispatcher, DispatchSettings
 from ileti.dispatch.receipts import ReceiptConsumer
 from ileti.dispatch.sweeper import Sweeper
 from ileti.store.db import Database
+from ileti.webhooks.sender import SenderSettings, WebhookSender
 
 log = structlog.get_logger("ileti.worker")
 
@@ -25,6 +26,7 @@ class Worker:
         self.db = db
         self.simulator: SmscSimulator | None = None
         self.dispatcher: Dispatcher | None = None
+        self.webhooks: WebhookSender | None = None
 
     async def run(self, ready: asyncio.Event | None = None) -> None:
         async with AsyncExitStack() as stack:
@@ -41,7 +43,8 @@ class Worker:
                     batch=self.settings.dispatch_batch, loops=self.settings.dispatch_loops
                 ),
             )
-            tasks = [self.dispatcher.run(), Sweeper(self.db).run()]
+            self.webhooks = WebhookSender(self.db, SenderSettings.from_settings(self.settings))
+            tasks = [self.dispatcher.run(), Sweeper(self.db).run(), self.webhooks.run()]
             tasks += [ReceiptConsumer(self.db, carrier).run() for carrier in carriers.values()]
             log.info("worker_started", carriers=sorted(carriers))
             if ready is not None:
@@ -62,3 +65,5 @@ class Worker:
     def wake(self) -> None:
         if self.dispatcher is not None:
             self.dispatcher.wake()
+        if self.webhooks is not None:
+            self.webhooks.wake()

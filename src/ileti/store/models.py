@@ -282,3 +282,48 @@ class PendingReceipt(Base):
     state: Mapped[str] = mapped_column(String(10))
     error: Mapped[str | None] = mapped_column(String(64), nullable=True)
     received_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class WebhookEvent(Base):
+    """The webhook outbox: an event to deliver, written with the state change that caused it.
+
+    The body is serialised once, when the event is made, so that every attempt (and a replay)
+    sends the same bytes under the same id. Times are epoch milliseconds, as in the queue.
+    """
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (
+        Index("ix_webhook_events_status_due_ms", "status", "due_ms"),
+        Index("ix_webhook_events_key_id_created_ms", "key_id", "created_ms"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key_id: Mapped[int] = mapped_column(Integer)
+    event_type: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(String)
+    # pending, delivered, dead
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    due_ms: Mapped[int] = mapped_column(BigInteger)
+    lease_until_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    done_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class WebhookAttempt(Base):
+    """One delivery attempt of an event: what the receiver answered, and how fast."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("ix_webhook_attempts_event_id", "event_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(40))
+    attempt: Mapped[int] = mapped_column(Integer)
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+    # None: no HTTP answer (timeout, refused connection, unsafe address).
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    latency_ms: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(200), nullable=True)

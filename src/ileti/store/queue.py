@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.domain.lifecycle import MessageStatus
-from ileti.store import ledger
+from ileti.store import ledger, webhooks
 from ileti.store.ledger import Balance, EntryKind
 from ileti.store.models import Message, MessagePart, QueueEntry
 
@@ -117,6 +117,7 @@ async def record_sent(
     """Messages the carrier took: their parts' ids, the state ``sent``, off the queue."""
     if not sent:
         return
+    await webhooks.announce_sent(conn, [message_id for message_id, _, _ in sent], now)
     await conn.execute(
         insert(parts),
         [
@@ -186,18 +187,28 @@ async def finish(
             messages.c.status.in_([s.value for s in from_status]),
         )
         .values(status=status.value, done_at=now, error_reason=reason)
-        .returning(messages.c.id, messages.c.account_id, messages.c.cost, messages.c.cost_balance)
+        .returning(
+            messages.c.id,
+            messages.c.account_id,
+            messages.c.cost,
+            messages.c.cost_balance,
+            messages.c.key_id,
+            messages.c.sentto,
+            messages.c.segments,
+            messages.c.group_id,
+        )
     )
     rows = moved.all()
     if status.refunded:
-        for message_id, account_id, cost, balance in rows:
-            if cost:
+        for row in rows:
+            if row.cost:
                 await ledger.post(
                     conn,
-                    account_id,
-                    Balance(balance),
-                    cost,
+                    row.account_id,
+                    Balance(row.cost_balance),
+                    row.cost,
                     EntryKind.REFUND,
-                    f"message:{message_id}",
+                    f"message:{row.id}",
                 )
-    return [row[0] for row in rows]
+    await webhooks.announce_final(conn, rows, status, reason, now)
+    return [row.id for row in rows]

@@ -1,0 +1,259 @@
+"""The operator's webhook commands: settings per key, secrets, failed events and replays."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from ileti.cli.app import app
+from ileti.cli.common import run_with_db, show, show_one
+from ileti.config import get_settings
+from ileti.store import keys as key_store
+from ileti.store import webhooks as store
+from ileti.store.db import Database
+from ileti.webhooks import signing
+from ileti.webhooks.events import EventType, WebhookConfig
+from ileti.webhooks.urls import Resolver, UnsafeUrl
+
+webhook_app = typer.Typer(help="Webhooks: where each key's events go.", no_args_is_help=True)
+app.add_typer(webhook_app, name="webhook")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _now_ms() -> int:
+    return int(datetime.now(UTC).timestamp() * 1000)
+
+
+def _time_ms(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an ISO-8601 time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def _list(value: str, what: str) -> list[str]:
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    if not items:
+        raise typer.BadParameter(f"give at least one {what}")
+    return items
+
+
+def _backoff(value: str) -> tuple[float, ...]:
+    try:
+        delays = tuple(float(item) for item in _list(value, "delay"))
+    except ValueError:
+        raise typer.BadParameter("--backoff is seconds separated by commas") from None
+    if any(d < 0 for d in delays):
+        raise typer.BadParameter("a delay is not negative")
+    return delays
+
+
+def _events(value: str) -> frozenset[EventType]:
+    try:
+        return frozenset(EventType(item) for item in _list(value, "event"))
+    except ValueError:
+        names = ", ".join(e.value for e in EventType)
+        raise typer.BadParameter(f"events are among: {names}") from None
+
+
+async def _checked_url(url: str) -> str:
+    """Refuse a URL the sender would refuse, resolving its name as a call would."""
+    try:
+        await Resolver(allow_private=get_settings().webhook_allow_private).target(url)
+    except UnsafeUrl as exc:
+        raise ValueError(f"webhook URL refused: {exc}") from None
+    return url
+
+
+def _masked(secret: str) -> str:
+    return secret[:10] + "…"
+
+
+@webhook_app.command("set")
+def webhook_set(
+    key: str,
+    url: Annotated[
+        str | None, typer.Option(help="Where events are POSTed (http or https).")
+    ] = None,
+    secret: Annotated[
+        str | None, typer.Option(help="whsec_<base64>; by default one is generated.")
+    ] = None,
+    retries: Annotated[
+        int | None, typer.Option(min=1, max=50, help="Delivery attempts in all (default 8).")
+    ] = None,
+    backoff: Annotated[
+        str | None,
+        typer.Option(help="Seconds before each retry, e.g. 5,300,1800 (the last repeats)."),
+    ] = None,
+    events: Annotated[
+        str | None, typer.Option(help="Events wanted, e.g. sms.delivered,sms.failed.")
+    ] = None,
+    enabled: Annotated[bool | None, typer.Option("--on/--off", help="Deliver or hold.")] = None,
+) -> None:
+    """Set a key's webhook. A new secret is printed on the last line, once."""
+    if secret is not None:
+        try:
+            signing.check_secret(secret)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+
+    async def work(db: Database) -> tuple[str, str | None]:
+        async with db.read() as conn:
+            record = await key_store.find_key(conn, key)
+            current = await store.get_config(conn, record.id)
+        if current is None and url is None:
+            raise ValueError("this key has no webhook yet: give --url")
+        new_secret = secret or (signing.new_secret() if current is None else None)
+        config = current or WebhookConfig(url="", secret="")
+        config = replace(
+            config,
+            url=await _checked_url(url) if url is not None else config.url,
+            secret=new_secret or config.secret,
+            attempts=retries if retries is not None else config.attempts,
+            backoff=_backoff(backoff) if backoff is not None else config.backoff,
+            events=_events(events) if events is not None else config.events,
+            enabled=enabled if enabled is not None else config.enabled,
+        )
+        async with db.write() as conn:
+            await store.save_config(conn, record.id, config)
+        return record.prefix, new_secret
+
+    prefix, new_secret = run_with_db(work)
+    typer.echo(f"webhook of {prefix} set")
+    if new_secret is not None:
+        typer.echo("Its secret (shown only now):")
+        typer.echo(new_secret)
+
+
+@webhook_app.command("show")
+def webhook_show(key: str, json_output: JsonFlag = False) -> None:
+    """A key's webhook settings and its events by state (the secret is masked)."""
+
+    async def work(db: Database) -> dict[str, object]:
+        async with db.read() as conn:
+            record = await key_store.find_key(conn, key)
+            config = await store.get_config(conn, record.id)
+            if config is None:
+                raise ValueError(f"{record.prefix} has no webhook")
+            counts = await store.counts(conn, record.id)
+        rotating = config.previous_secret and config.previous_until_ms > _now_ms()
+        return {
+            "key": record.prefix,
+            "url": config.url,
+            "enabled": config.enabled,
+            "events": sorted(e.value for e in config.events),
+            "attempts": config.attempts,
+            "backoff": ",".join(f"{d:g}" for d in config.backoff),
+            "secret": _masked(config.secret),
+            "previous_secret_until": (
+                datetime.fromtimestamp(config.previous_until_ms / 1000, UTC).isoformat(
+                    timespec="seconds"
+                )
+                if rotating
+                else None
+            ),
+            **{status.value: counts.get(status.value, 0) for status in store.EventStatus},
+        }
+
+    row = run_with_db(work)
+    show_one(row, json_output, "Webhook")
+
+
+@webhook_app.command("rotate-secret")
+def webhook_rotate_secret(
+    key: str,
+    grace_hours: Annotated[
+        float | None,
+        typer.Option(min=0, help="How long the old secret keeps signing (default 24)."),
+    ] = None,
+) -> None:
+    """A new secret, printed on the last line; the old one signs too during the grace period."""
+    grace = grace_hours if grace_hours is not None else get_settings().webhook_grace_hours
+
+    async def work(db: Database) -> str:
+        async with db.write() as conn:
+            record = await key_store.find_key(conn, key)
+            config = await store.get_config(conn, record.id)
+            if config is None:
+                raise ValueError(f"{record.prefix} has no webhook")
+            new_secret = signing.new_secret()
+            await store.save_config(
+                conn, record.id, config.rotated(new_secret, _now_ms(), grace * 3600)
+            )
+            return new_secret
+
+    new_secret = run_with_db(work)
+    typer.echo(f"secret rotated; the previous one signs too for {grace:g} h. The new secret:")
+    typer.echo(new_secret)
+
+
+@webhook_app.command("failures")
+def webhook_failures(
+    key: Annotated[str | None, typer.Option(help="Only this key's events.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+    json_output: JsonFlag = False,
+) -> None:
+    """Events that used every attempt (dead), newest first."""
+
+    async def work(db: Database) -> list[store.EventView]:
+        async with db.read() as conn:
+            key_id = (await key_store.find_key(conn, key)).id if key else None
+            return await store.failures(conn, key_id, limit)
+
+    rows = [
+        {
+            "event_id": e.id,
+            "event_type": e.event_type,
+            "created_at": _iso(e.created_ms),
+            "attempts": e.attempts,
+            "last_status_code": e.last_status_code,
+            "last_error": e.last_error,
+        }
+        for e in run_with_db(work)
+    ]
+    show(
+        rows,
+        ["event_id", "event_type", "created_at", "attempts", "last_status_code", "last_error"],
+        json_output,
+        "Dead webhook events",
+    )
+
+
+@webhook_app.command("replay")
+def webhook_replay(
+    key: Annotated[str | None, typer.Option(help="Dead events of this key.")] = None,
+    event: Annotated[
+        list[str] | None, typer.Option(help="This event (repeatable), dead or delivered.")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Created at or after (ISO-8601).")] = None,
+    until: Annotated[str | None, typer.Option(help="Created before (ISO-8601).")] = None,
+) -> None:
+    """Send events again, with a fresh set of attempts."""
+    since_ms, until_ms = _time_ms(since), _time_ms(until)
+
+    async def work(db: Database) -> int:
+        async with db.write() as conn:
+            key_id = (await key_store.find_key(conn, key)).id if key else None
+            return await store.replay(
+                conn,
+                _now_ms(),
+                key_id=key_id,
+                event_ids=event or (),
+                since_ms=since_ms,
+                until_ms=until_ms,
+            )
+
+    typer.echo(f"{run_with_db(work)} event(s) queued again")
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")

@@ -1,0 +1,1 @@
+"""Webhooks: per-key settings, signed events from an outbox, delivery with retries."""

@@ -1,0 +1,301 @@
+"""Delivers the outbox: many receivers at once, a bounded number of requests per receiver.
+
+Events are claimed under a lease that a heartbeat keeps alive while they wait or travel, and
+their outcomes are written in batches. A receiver that hangs holds only its own slots and its
+own events (its key is left out of claims once it has enough of them waiting), so the others'
+events keep flowing. A sender that dies leaves its events to be claimed again when the lease runs
+out: each event arrives at least once, always under the same id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import socket
+import time
+from dataclasses import dataclass
+
+import structlog
+
+from ileti.config import Settings
+from ileti.store import webhooks as outbox
+from ileti.store.db import Database
+from ileti.webhooks import signing
+from ileti.webhooks.events import WebhookConfig
+from ileti.webhooks.lanes import Answer, Lane, Lanes, ProtocolError
+from ileti.webhooks.urls import Resolver, UnsafeUrl
+
+log = structlog.get_logger("ileti.webhooks")
+
+# Retry-After is honoured up to this long.
+MAX_RETRY_AFTER_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class SenderSettings:
+    timeout: float = 10.0
+    # Requests in flight in all, and to one receiver URL.
+    concurrency: int = 512
+    per_receiver: int = 16
+    # A key with this many events claimed and not yet recorded is left out of claims, so a
+    # receiver that hangs ties up at most this many plus one batch.
+    per_key_backlog: int = 64
+    # Claimed and not yet recorded, in all.
+    max_held: int = 4096
+    batch: int = 256
+    lease_seconds: float = 60.0
+    idle_poll_seconds: float = 0.5
+    # Outcomes are written together, at most this long after they are known.
+    record_seconds: float = 0.05
+    max_response_bytes: int = 4096
+    allow_private: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SenderSettings:
+        return cls(
+            timeout=settings.webhook_timeout,
+            concurrency=settings.webhook_concurrency,
+            per_receiver=settings.webhook_per_receiver,
+            allow_private=settings.webhook_allow_private,
+        )
+
+
+class WebhookSender:
+    def __init__(self, db: Database, settings: SenderSettings | None = None) -> None:
+        self.db = db
+        self.settings = settings or SenderSettings()
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.resolver = Resolver(allow_private=self.settings.allow_private)
+        # Set by new work, and by recorded outcomes (which make room for more claims).
+        self._wake = asyncio.Event()
+        self._global = asyncio.Semaphore(self.settings.concurrency)
+        self._lanes = Lanes(per_receiver=self.settings.per_receiver)
+        # Claimed events not yet recorded: event id → key id.
+        self._held: dict[str, int] = {}
+        self._per_key: dict[int, int] = {}
+        self._results: list[outbox.Attempt] = []
+        self._results_ready = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        background = [
+            asyncio.ensure_future(self._record_loop()),
+            asyncio.ensure_future(self._heartbeat_loop()),
+        ]
+        try:
+            await self._claim_loop()
+        finally:
+            for task in [*self._tasks, *background]:
+                task.cancel()
+            await asyncio.gather(*self._tasks, *background, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await self._shutdown()
+            self._lanes.close()
+
+    async def _claim_loop(self) -> None:
+        while True:
+            try:
+                claimed = await self._claim()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("webhook_claim_failed")
+                claimed = 0
+            if claimed:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.settings.idle_poll_seconds):
+                    await self._wake.wait()
+
+    async def _claim(self) -> int:
+        room = min(self.settings.batch, self.settings.max_held - len(self._held))
+        if room <= 0:
+            return 0
+        busy = [k for k, n in self._per_key.items() if n >= self.settings.per_key_backlog]
+        now_ms = _now_ms()
+        async with self.db.write() as conn:
+            events = await outbox.claim(
+                conn,
+                self.owner,
+                room,
+                now_ms,
+                int(self.settings.lease_seconds * 1000),
+                busy,
+            )
+        if not events:
+            return 0
+        async with self.db.read() as conn:
+            settings = await outbox.configs(conn, {e.key_id for e in events})
+        for event in events:
+            self._held[event.id] = event.key_id
+            self._per_key[event.key_id] = self._per_key.get(event.key_id, 0) + 1
+            task = asyncio.ensure_future(self._deliver(event, settings.get(event.key_id)))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return len(events)
+
+    async def _deliver(self, event: outbox.ClaimedEvent, config: WebhookConfig | None) -> None:
+        attempt = event.attempts + 1
+        if config is None or not config.enabled:
+            self._result(event, attempt, _now_ms(), None, 0, "webhook is off for this key", None)
+            return
+        async with self._lanes.lane(config.url) as lane, self._global:
+            started_ms = _now_ms()
+            started = time.perf_counter()
+            code, error, retry_after = await self._post(lane, event, config)
+            latency_ms = int((time.perf_counter() - started) * 1000)
+        delivered = code is not None and 200 <= code < 300
+        self._result(
+            event,
+            attempt,
+            started_ms,
+            code,
+            latency_ms,
+            None if delivered else error,
+            None if delivered else _next_due(config, attempt, retry_after),
+        )
+
+    async def _post(
+        self, lane: Lane, event: outbox.ClaimedEvent, config: WebhookConfig
+    ) -> tuple[int | None, str | None, float | None]:
+        """The receiver's status code (None: no answer), an error text, its Retry-After."""
+        body = event.body.encode()
+        now = int(time.time())
+        headers = signing.headers(config.signing_secrets(now * 1000), event.id, now, body)
+        headers["Content-Type"] = "application/json"
+        headers["User-Agent"] = "ileti-webhooks"
+        try:
+            target = await self.resolver.target(config.url)
+            async with asyncio.timeout(self.settings.timeout):
+                answer = await lane.post(
+                    target.url,
+                    headers,
+                    body,
+                    host_header=target.host_header,
+                    sni_hostname=target.sni_hostname,
+                    max_body=self.settings.max_response_bytes,
+                )
+        except UnsafeUrl as exc:
+            return None, f"refused: {exc}"[:200], None
+        except TimeoutError:
+            return None, f"no answer within {self.settings.timeout:g} s", None
+        except (OSError, EOFError, ProtocolError, asyncio.LimitOverrunError) as exc:
+            return None, f"{type(exc).__name__}: {exc}"[:200], None
+        code = answer.status
+        if 200 <= code < 300:
+            return code, None, None
+        text = answer.body.decode(errors="replace").strip()
+        error = f"HTTP {code}" + (f": {text}" if text else "")
+        return code, error[:200], _retry_after(answer)
+
+    def _result(
+        self,
+        event: outbox.ClaimedEvent,
+        attempt: int,
+        at_ms: int,
+        code: int | None,
+        latency_ms: int,
+        error: str | None,
+        next_due_ms: int | None,
+    ) -> None:
+        delivered = code is not None and 200 <= code < 300
+        self._results.append(
+            outbox.Attempt(
+                event.id, attempt, at_ms, code, latency_ms, error, delivered, next_due_ms
+            )
+        )
+        self._results_ready.set()
+
+    async def _record_loop(self) -> None:
+        while True:
+            await self._results_ready.wait()
+            await asyncio.sleep(self.settings.record_seconds)
+            self._results_ready.clear()
+            try:
+                await self._record()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Kept for the next round; the heartbeat keeps their leases meanwhile.
+                log.exception("webhook_record_failed")
+                self._results_ready.set()
+                await asyncio.sleep(1.0)
+
+    async def _record(self) -> None:
+        results, self._results = self._results, []
+        if not results:
+            return
+        try:
+            async with self.db.write() as conn:
+                await outbox.record(conn, results)
+        except BaseException:
+            self._results = results + self._results
+            raise
+        for result in results:
+            key_id = self._held.pop(result.event_id, None)
+            if key_id is not None:
+                left = self._per_key[key_id] - 1
+                if left:
+                    self._per_key[key_id] = left
+                else:
+                    del self._per_key[key_id]
+        self._wake.set()
+
+    async def _heartbeat_loop(self) -> None:
+        interval = self.settings.lease_seconds / 3
+        while True:
+            await asyncio.sleep(interval)
+            self._lanes.close_idle(older_than=60.0)
+            held = list(self._held)
+            if not held:
+                continue
+            try:
+                async with self.db.write() as conn:
+                    await outbox.extend_lease(
+                        conn,
+                        self.owner,
+                        held,
+                        _now_ms() + int(self.settings.lease_seconds * 1000),
+                    )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("webhook_heartbeat_failed")
+
+    async def _shutdown(self) -> None:
+        """Write what is known and give back what was not attempted."""
+        await self._record()
+        if self._held:
+            async with self.db.write() as conn:
+                await outbox.release(conn, list(self._held))
+            self._held.clear()
+            self._per_key.clear()
+
+
+def _next_due(config: WebhookConfig, attempt: int, retry_after: float | None) -> int | None:
+    if attempt >= config.attempts:
+        return None
+    delay = config.delay_after(attempt)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, MAX_RETRY_AFTER_SECONDS))
+    return _now_ms() + int(delay * 1000)
+
+
+def _retry_after(answer: Answer) -> float | None:
+    value = answer.headers.get("retry-after")
+    if value is None or answer.status not in (429, 503):
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)

@@ -1,0 +1,101 @@
+"""Events are written in the transaction that changes a message's state, and only then."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from ileti.domain.lifecycle import MessageStatus
+from ileti.store import queue
+from ileti.store.queue import SubmittedPart
+from ileti.webhooks.events import EventType
+
+from .conftest import Customer, new_customer
+
+
+async def _send(customer: Customer, ids: list[int]) -> None:
+    async with customer.db.write() as conn:
+        await queue.record_sent(
+            conn,
+            [(i, "smsc", [SubmittedPart(1, f"op{i}")]) for i in ids],
+            datetime.now(UTC),
+        )
+
+
+async def test_state_changes_write_their_events(customer: Customer) -> None:
+    await customer.hook("https://hooks.example.com/in")
+    delivered, failed, expired = await customer.messages(3)
+    await _send(customer, [delivered, failed, expired])
+    now = datetime.now(UTC)
+    async with customer.db.write() as conn:
+        sent = [MessageStatus.SENT]
+        await queue.finish(conn, [delivered], MessageStatus.DELIVERED, now, None, from_status=sent)
+        await queue.finish(conn, [failed], MessageStatus.FAILED, now, "rejected", from_status=sent)
+        await queue.finish(conn, [expired], MessageStatus.EXPIRED, now, None, from_status=sent)
+        # Already final: nothing moves, so nothing is announced.
+        await queue.finish(conn, [delivered], MessageStatus.FAILED, now, None, from_status=sent)
+    rows = await customer.events()
+    bodies = [json.loads(row["body"]) for row in rows]
+    assert [b["event_type"] for b in bodies] == ["sms.sent"] * 3 + [
+        "sms.delivered",
+        "sms.failed",
+        "sms.failed",
+    ]
+    assert all(
+        row["status"] == "pending" and row["id"] == b["event_id"]
+        for row, b in zip(rows, bodies, strict=True)
+    )
+    assert len({row["id"] for row in rows}) == 6
+    final = {b["data"]["sms_id"]: b for b in bodies[3:]}
+    assert final[delivered]["data"] == {
+        "sms_id": delivered,
+        "status": "delivered",
+        "sentto": "905320000000",
+        "number_of_sms": 1,
+    }
+    assert final[failed]["data"]["error_reason"] == "rejected"
+    assert final[expired]["data"]["status"] == "expired"
+    assert bodies[0]["timestamp"].endswith("Z")
+
+
+async def test_no_event_without_the_state_change(customer: Customer) -> None:
+    await customer.hook("https://hooks.example.com/in")
+    [message] = await customer.messages(1)
+    with pytest.raises(RuntimeError):
+        async with customer.db.write() as conn:
+            await queue.record_sent(
+                conn, [(message, "smsc", [SubmittedPart(1, "x")])], datetime.now(UTC)
+            )
+            raise RuntimeError("the transaction fails after the change")
+    assert await customer.events() == []
+
+
+async def test_only_keys_with_a_webhook_that_wants_the_event(customer: Customer, db) -> None:
+    other = await new_customer(db, "other")
+    await customer.hook("https://hooks.example.com/in", events=frozenset({EventType.SMS_DELIVERED}))
+    await other.hook("https://hooks.example.com/in", enabled=False)
+    bare = await new_customer(db, "bare")
+    ids = await customer.messages(2) + await other.messages(2) + await bare.messages(2)
+    await _send(customer, ids)
+    async with db.write() as conn:
+        await queue.finish(
+            conn,
+            ids,
+            MessageStatus.DELIVERED,
+            datetime.now(UTC),
+            None,
+            from_status=[MessageStatus.SENT],
+        )
+    assert [r["event_type"] for r in await customer.events()] == ["sms.delivered"] * 2
+    assert await other.events() == [] and await bare.events() == []
+
+
+async def test_a_large_batch(customer: Customer) -> None:
+    await customer.hook("https://hooks.example.com/in")
+    ids = await customer.messages(2000)
+    await _send(customer, ids)
+    rows = await customer.events()
+    assert len(rows) == 2000
+    assert {json.loads(r["body"])["data"]["sms_id"] for r in rows} == set(ids)
