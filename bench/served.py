@@ -165,3 +165,23 @@ def message_states(served: Served) -> dict[str, int]:
             await db.close()
 
     return asyncio.run(read())
+
+
+def last_done_at(served: Served) -> float | None:
+    """When the last message reached a final state, as the gateway recorded it (epoch s)."""
+    from sqlalchemy import func, select
+
+    from ileti.store.models import Message
+
+    async def read() -> float | None:
+        db = Database(
+            served.env["ILETI_DATABASE_URL"], schema=served.env.get("ILETI_DATABASE_SCHEMA")
+        )
+        try:
+            async with db.read() as conn:
+                last = await conn.scalar(select(func.max(Message.done_at)))
+                return last.timestamp() if last is not None else None
+        finally:
+            await db.close()
+
+    return asyncio.run(read())
