@@ -12,9 +12,6 @@ from ileti.codes import CATALOGUE, ResultCode
 from support.server import ServedGateway
 
 SOURCE = Path(codes.__file__).parent
-# Codes of the contract whose endpoints are not served yet. Each must leave this set (and the
-# test fails until it does) as soon as the code base starts to raise it.
-NOT_YET_RAISED = {"TS-1036", "TS-1042", "TS-1043"}
 
 
 def _names_used_in_source() -> set[str]:
@@ -46,10 +43,9 @@ def test_every_code_used_is_a_catalogue_entry() -> None:
     assert _literal_codes_in_source() == set()
 
 
-def test_every_catalogue_code_is_raised_somewhere_or_pending() -> None:
+def test_every_catalogue_code_is_raised_somewhere() -> None:
     raised = {getattr(codes, name).code for name in _names_used_in_source() if name != "CATALOGUE"}
-    assert raised.isdisjoint(NOT_YET_RAISED), raised & NOT_YET_RAISED
-    assert set(CATALOGUE) == raised | NOT_YET_RAISED
+    assert set(CATALOGUE) == raised
 
 
 def test_catalogue_statuses_are_the_published_ones() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ileti.store.db import Database
@@ -56,6 +57,14 @@ class Settings(BaseSettings):
     webhook_per_receiver: int = 16
     # After a secret rotation, the previous secret keeps signing this long.
     webhook_grace_hours: float = 24.0
+
+    # OTP abuse limits per account and hour: to one number, and to one destination country
+    # (0: no ceiling). Attempts a code gets before it is spent.
+    otp_per_number_hour: int = 5
+    otp_per_country_hour: int = 1000
+    otp_attempts: int = 5
+    # Keys the OTP code hashes. Unset: a secret made once and kept in the database.
+    otp_secret: SecretStr | None = None
 
     log_level: str = "INFO"
 

@@ -15,3 +15,8 @@ HTTP_LATENCY = Histogram(
     ["endpoint"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
+OTP_REFUSED = Counter(
+    "ileti_otp_refused",
+    "OTP requests refused by the abuse limits, by limit (number or country).",
+    ["limit"],
+)

@@ -17,7 +17,7 @@ from ileti.api.endpoint import new_request_id, record
 from ileti.api.envelope import failure
 from ileti.api.gateway import ApiState
 from ileti.api.openapi import build_openapi
-from ileti.api.routes import account, blacklist, reports, sms, webhooks
+from ileti.api.routes import account, blacklist, otp, reports, sms, webhooks
 from ileti.codes import GatewayError
 from ileti.config import Settings
 from ileti.store.db import Database
@@ -49,6 +49,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(blacklist.router)
     app.include_router(sms.router)
+    app.include_router(otp.router)
     app.include_router(webhooks.router)
     document = build_openapi()
 

@@ -22,6 +22,8 @@ class ApiState:
     on_queued: list[Callable[[], None]] = field(default_factory=list)
     # Gathers concurrent single sends into shared transactions (see api.sending).
     send_batcher: Any = None
+    # The key for OTP code hashes, read once (see api.routes.otp).
+    otp_key: bytes | None = None
 
     def notify_queued(self) -> None:
         for listener in self.on_queued:

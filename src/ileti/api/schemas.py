@@ -363,3 +363,47 @@ class BlacklistListResponse(Envelope):
 class WebhookTestResponse(Envelope):
     event_id: str = Field(description="The key.test event's id, as its webhook-id header says.")
     url: str = Field(description="Where the event goes.")
+
+
+class OtpSendRequest(ApiRequest):
+    mobile: Number | None = Field(default=None, description="The recipient.")
+    sentto: Number | None = Field(default=None, description="The recipient; wins over `mobile`.")
+    lang: int | None = Field(
+        default=None,
+        description="0 English, 1 Turkish, 2 Arabic (default): template language and encoding.",
+    )
+    digits: int | None = Field(default=None, description="4 to 6 digits; default 6.")
+    ttl_seconds: int | None = Field(default=None, description="60 to 1800 s; default 300.")
+
+
+class OtpDetailedRequest(OtpSendRequest):
+    title: str | None = Field(default=None, description="Sender ID, case-sensitive, active.")
+    text: str | None = Field(
+        default=None, description="Contains TS-CODE (or TS_CODE); each one becomes the code."
+    )
+    lang: int | str | None = Field(  # type: ignore[assignment]
+        default=None, description="Encoding: 0 English, 1 Turkish, 2 Unicode (default), 'auto'."
+    )
+
+
+class OtpSendResponse(SendResponse):
+    otp_id: str
+    expires_at: str = Field(description="ISO-8601 UTC.")
+    otp_code: str | None = Field(
+        default=None,
+        description="The code, unless the account turned it off (and not in a repeat's answer).",
+    )
+
+
+class OtpVerifyRequest(ApiRequest):
+    otp_id: str | None = Field(default=None, description="The OTP to check; or give `mobile`.")
+    mobile: Number | None = Field(
+        default=None, description="The number whose latest live OTP is checked."
+    )
+    code: str | int | None = Field(default=None, description="The code the user typed.")
+
+
+class OtpVerifyResponse(Envelope):
+    otp_id: str
+    sms_id: int
+    verified: bool

@@ -34,7 +34,9 @@ from ileti.domain.encoding import (
 from ileti.domain.numbers import InvalidNumber, PhoneNumber, normalise
 from ileti.domain.pricing import Price, price_of
 from ileti.domain.schedule import InvalidSchedule, due_time
+from ileti.metrics import OTP_REFUSED
 from ileti.store import idempotency
+from ileti.store import otp as otp_store
 from ileti.store.db import Database
 from ileti.store.ledger import Balance, InsufficientBalance
 from ileti.store.messages import (
@@ -77,6 +79,19 @@ class Rejection:
         return {"index": self.index, "sentto": self.sentto, "result_code": self.result.code}
 
 
+@dataclass(frozen=True, slots=True)
+class OtpOrder:
+    """What an OTP request adds to its message: the OTP's row, made before it is stored."""
+
+    otp_id: str
+    code: str
+    code_hash: str
+    masked_text: str
+    expires_at: datetime
+    attempts: int
+    code_in_response: bool
+
+
 @dataclass
 class Order:
     """What a send request asks for, checked as far as it can be without the database."""
@@ -92,6 +107,7 @@ class Order:
     rejected: list[Rejection] = field(default_factory=list)
     total: int = 1
     grouped: bool = False
+    otp: OtpOrder | None = None
 
 
 def invalid(field_name: str, message: str) -> GatewayError:
@@ -252,21 +268,33 @@ async def store_requests(
             planned.append((index, submission, rejected))
     stored = await store_many(conn, [submission for _, submission, _ in planned])
     to_keep: list[tuple[int, str, idempotency.KeptResponse, int]] = []
+    new_otps: list[otp_store.NewOtp] = []
     for (index, submission, rejected), result in zip(planned, stored, strict=True):
         if isinstance(result, InsufficientBalance):
             outcomes[index] = GatewayError(codes.INSUFFICIENT_BALANCE)
             continue
-        reply = _reply(requests[index].order, submission, result, rejected)
-        outcomes[index] = reply
         request = requests[index]
+        reply = _reply(request.order, submission, result, rejected)
+        kept_fields = reply.fields
+        if request.order.otp is not None:
+            otp = request.order.otp
+            new_otps.append(_new_otp(request, submission, result, now_ms))
+            reply.fields["otp_id"] = otp.otp_id
+            reply.fields["expires_at"] = _iso(otp.expires_at)
+            # The code goes to the caller once; a repeat of the request gets the rest.
+            kept_fields = dict(reply.fields)
+            if otp.code_in_response:
+                reply.fields["otp_code"] = otp.code
+        outcomes[index] = reply
         to_keep.append(
             (
                 request.key_id,
                 request.fingerprint,
-                idempotency.KeptResponse(request.request_hash, reply.result.code, reply.fields),
+                idempotency.KeptResponse(request.request_hash, reply.result.code, kept_fields),
                 request.keep_ms,
             )
         )
+    await otp_store.add(conn, new_otps)
     await idempotency.keep_many(conn, to_keep, now_ms)
     # A repeat inside the batch gets what the first of its kind got.
     done: list[Reply | Exception] = []
@@ -280,6 +308,31 @@ async def store_requests(
         assert outcome is not None
         done.append(outcome)
     return done
+
+
+def _new_otp(
+    request: SendRequest, submission: Submission, stored: Stored, now_ms: int
+) -> otp_store.NewOtp:
+    otp = request.order.otp
+    assert otp is not None
+    recipient = request.order.recipients[0]
+    return otp_store.NewOtp(
+        id=otp.otp_id,
+        account_id=request.account_id,
+        key_id=request.key_id,
+        message_id=stored.message_ids[0],
+        sentto=recipient.number.digits,
+        region=recipient.number.region,
+        code_hash=otp.code_hash,
+        masked_text=otp.masked_text,
+        created_ms=now_ms,
+        expires_ms=int(otp.expires_at.timestamp() * 1000),
+        attempts=otp.attempts,
+    )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _replay(kept: idempotency.KeptResponse, request_hash: str) -> Reply | Exception:
@@ -296,6 +349,8 @@ class Facts:
     blocked: set[tuple[int, str, str]]  # (account, number, scope)
     international: dict[int, bool]
     prices: dict[str, int]
+    # OTPs of the past hour, for the abuse limits (counted on as a batch accepts more).
+    recent_otps: otp_store.RecentOtps | None = None
 
     @classmethod
     async def read(cls, conn: AsyncConnection, requests: list[SendRequest]) -> Facts:
@@ -306,7 +361,17 @@ class Facts:
         international = await international_switches(conn, account_ids)
         abroad = any(not rec.number.domestic for r in requests for rec in r.order.recipients)
         prices = await country_prices(conn) if abroad else {}
-        return cls(titles, blocked, international, prices)
+        otps = [r for r in requests if r.order.otp is not None]
+        recent = None
+        if otps:
+            await otp_store.lock_accounts(conn, {r.account_id for r in otps})
+            recent = await otp_store.recent(
+                conn,
+                {(r.account_id, rec.number.digits) for r in otps for rec in r.order.recipients},
+                {(r.account_id, rec.number.region) for r in otps for rec in r.order.recipients},
+                int(time.time() * 1000),
+            )
+        return cls(titles, blocked, international, prices, recent)
 
     def is_blocked(self, account_id: int, number: str, advertising: bool) -> bool:
         if (account_id, number, "all") in self.blocked:
@@ -322,6 +387,8 @@ def _plan(request: SendRequest, facts: Facts, now: datetime) -> tuple[Submission
         raise GatewayError(codes.TITLE_UNKNOWN)
     if status != "active":
         raise GatewayError(codes.TITLE_INACTIVE)
+    if order.otp is not None:
+        _check_otp_limits(request, facts, now)
     rejected = list(order.rejected)
     accepted: list[NewMessage] = []
     advertising = order.content_type == ADVERTISING
@@ -377,6 +444,34 @@ def _plan(request: SendRequest, facts: Facts, now: datetime) -> tuple[Submission
         total_recipients=order.total,
     )
     return submission, rejected
+
+
+def _check_otp_limits(request: SendRequest, facts: Facts, now: datetime) -> None:
+    """Refuse an OTP over the hourly limits (SMS pumping); count it in when it passes."""
+    assert facts.recent_otps is not None
+    settings = request.ctx.state.settings
+    account_id = request.account_id
+    number = request.order.recipients[0].number
+    now_ms = int(now.timestamp() * 1000)
+    checks = (
+        ("number", facts.recent_otps.per_number, (account_id, number.digits),
+         settings.otp_per_number_hour, "to one number"),
+        ("country", facts.recent_otps.per_region, (account_id, number.region),
+         settings.otp_per_country_hour, f"to {number.country_name}"),
+    )  # fmt: skip
+    for reason, counts, identity, limit, where in checks:
+        count, oldest = counts.get(identity, (0, now_ms))
+        if limit and count >= limit:
+            OTP_REFUSED.labels(reason).inc()
+            wait = max(1, (oldest + otp_store.HOUR_MS - now_ms + 999) // 1000)
+            raise GatewayError(
+                codes.RATE_LIMITED,
+                f"At most {limit} OTPs an hour {where}; try again in {wait} s.",
+                headers={"Retry-After": str(wait)},
+            )
+    for _, counts, identity, _, _ in checks:
+        count, oldest = counts.get(identity, (0, now_ms))
+        counts[identity] = (count + 1, oldest)
 
 
 def _reply(

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from ileti.cli import admin, prices, serve, smsc, webhooks  # noqa: F401  (each registers its commands)
+from ileti.cli import (  # noqa: F401  (each registers its commands)
+    admin,
+    otp,
+    prices,
+    serve,
+    smsc,
+    webhooks,
+)
 from ileti.cli.app import app
 
 

@@ -33,6 +33,7 @@ def _account_row(a: account_store.AccountView) -> dict[str, object]:
         "credits": a.credits,
         "international": f"{a.international_kurus / 100:.2f}",
         "international_enabled": a.international_enabled,
+        "otp_title": a.otp_title,
         "created_at": a.created_at.isoformat(timespec="seconds"),
     }
 
@@ -106,8 +107,15 @@ def account_set(
         bool | None,
         typer.Option("--international/--no-international", help="International sending."),
     ] = None,
+    otp_title: Annotated[
+        str | None, typer.Option(help="The title /otp/send sends from (one of its titles).")
+    ] = None,
+    otp_code: Annotated[
+        bool | None,
+        typer.Option("--otp-code/--no-otp-code", help="Return the code in /otp/send's answer."),
+    ] = None,
 ) -> None:
-    """Suspend or reactivate an account, or switch its international sending."""
+    """Suspend or reactivate an account, switch its international sending, set its OTPs."""
     if status not in (None, "active", "inactive"):
         raise typer.BadParameter("status is active or inactive")
 
@@ -118,6 +126,13 @@ def account_set(
                 await account_store.set_account_status(conn, account.id, status == "active")
             if international is not None:
                 await account_store.set_international(conn, account.id, international)
+            if otp_title is not None:
+                titles = {t.title for t in await account_store.list_titles(conn, account.id)}
+                if otp_title not in titles:
+                    raise ValueError(f"{otp_title!r} is not a title of {name}: add it first")
+            await account_store.set_otp(
+                conn, account.id, title=otp_title, code_in_response=otp_code
+            )
 
     run_with_db(work)
     typer.echo(f"account {name} updated")

@@ -35,6 +35,7 @@ async def ensure_demo(db: Database) -> str:
         except account_store.NotFound:
             account = await account_store.create_account(conn, DEMO_ACCOUNT, credits=DEMO_CREDITS)
             await account_store.add_title(conn, account.id, DEMO_TITLE, active=True)
+            await account_store.set_otp(conn, account.id, title=DEMO_TITLE)
         if account.credits < DEMO_CREDITS // 10:
             await account_store.topup(conn, account.id, Balance.MAIN, DEMO_CREDITS)
         for old in await key_store.list_keys(conn, account.id):

@@ -23,9 +23,10 @@ from ileti.dispatch import metrics
 from ileti.dispatch.routing import RoutingTable
 from ileti.domain.encoding import MAX_CONCATENATED, parse_sms_lang, split
 from ileti.domain.lifecycle import MessageStatus
-from ileti.store import delivery
+from ileti.store import delivery, otp
 from ileti.store import queue as q
 from ileti.store.db import Database
+from ileti.store.messages import PRIORITY_OTP
 from ileti.store.queue import Claimed, SubmittedPart
 
 log = structlog.get_logger("ileti.dispatch")
@@ -222,6 +223,16 @@ class Dispatcher:
             await q.dequeue(
                 conn,
                 [m.id for m in done] + [i for ids in failed.values() for i in ids],
+            )
+            # An OTP's code stays in the database only until its message has left.
+            leaving = {o.message.id for o in sent} | {i for ids in failed.values() for i in ids}
+            await otp.redact(
+                conn,
+                [
+                    m.id
+                    for m in [*(o.message for o in outcomes), *stale]
+                    if m.priority == PRIORITY_OTP and m.id in leaving
+                ],
             )
         metrics.DISPATCHED.labels("sent").inc(len(sent))
         metrics.DISPATCHED.labels("retry").inc(len(retry))

@@ -166,6 +166,24 @@ async def set_international(conn: AsyncConnection, account_id: int, enabled: boo
     )
 
 
+async def set_otp(
+    conn: AsyncConnection,
+    account_id: int,
+    *,
+    title: str | None = None,
+    code_in_response: bool | None = None,
+) -> None:
+    """The account's default OTP title (one of its titles) and whether /otp/send answers with
+    the code."""
+    values: dict[str, object] = {}
+    if title is not None:
+        values["otp_title"] = validate_title(title)
+    if code_in_response is not None:
+        values["otp_code_in_response"] = code_in_response
+    if values:
+        await conn.execute(update(accounts).where(accounts.c.id == account_id).values(**values))
+
+
 async def add_title(
     conn: AsyncConnection, account_id: int, title: str, *, active: bool = False
 ) -> TitleView:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
+from sqlalchemy import true as sa_true
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -72,6 +73,10 @@ class Account(Base):
     international_kurus: Mapped[int] = mapped_column(BigInteger, default=0)
     international_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     otp_title: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    # Whether /otp/send answers with the code (an account that only verifies turns it off).
+    otp_code_in_response: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=sa_true()
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -327,3 +332,48 @@ class WebhookAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     latency_ms: Mapped[int] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class Otp(Base):
+    """A one-time password: its code only as a keyed hash, and what is left of its attempts."""
+
+    __tablename__ = "otps"
+    __table_args__ = (
+        Index("ix_otps_account_id_sentto_created_ms", "account_id", "sentto", "created_ms"),
+        Index("ix_otps_account_id_region_created_ms", "account_id", "region", "created_ms"),
+        Index("ix_otps_message_id", "message_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[int] = mapped_column(Integer)
+    key_id: Mapped[int] = mapped_column(Integer)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    sentto: Mapped[str] = mapped_column(String(20))
+    region: Mapped[str] = mapped_column(String(2))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    # The message's text with the code hidden, put in its place once the message leaves.
+    masked_text: Mapped[str] = mapped_column(String)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    expires_ms: Mapped[int] = mapped_column(BigInteger)
+    attempts_left: Mapped[int] = mapped_column(Integer)
+    # live, verified, spent (no attempts left)
+    status: Mapped[str] = mapped_column(String(10))
+    verified_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class OtpTemplate(Base):
+    """The operator's OTP text for a language, in place of the one that ships."""
+
+    __tablename__ = "otp_templates"
+
+    lang: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    text: Mapped[str] = mapped_column(String(1000))
+
+
+class ServerSecret(Base):
+    """Secrets the processes of one installation share (made once, when first needed)."""
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

@@ -38,6 +38,7 @@ class Claimed:
     status: str
     expires_at: datetime
     already_submitted: bool
+    priority: int = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +67,11 @@ async def claim(
             lease_owner=owner,
             attempts=queue.c.attempts + 1,
         )
-        .returning(queue.c.message_id, queue.c.attempts)
+        .returning(queue.c.message_id, queue.c.attempts, queue.c.priority)
     )
-    attempts = dict(leased.all())
+    leased_rows = leased.all()
+    attempts = {row[0]: row[1] for row in leased_rows}
+    priorities = {row[0]: row[2] for row in leased_rows}
     if not attempts:
         return []
     rows = await conn.execute(
@@ -102,6 +105,7 @@ async def claim(
             status=row.status,
             expires_at=row.expires_at,
             already_submitted=message_id in submitted,
+            priority=priorities[message_id],
         )
         for message_id, row in found.items()
     ]
