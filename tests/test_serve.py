@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from contextlib import closing
+from pathlib import Path
 
 import httpx
 from turkeysms import TurkeySmsClient
@@ -91,3 +94,39 @@ def test_a_message_sent_with_the_sdk_is_delivered_within_seconds(served: ServedG
     assert status == "delivered"
     assert reply["sentto"] == "905321234567"
     assert reply["number_of_sms"] == 1
+
+
+def _wait_for_status(client: TurkeySmsClient, sms_id: int, wanted: str) -> dict:
+    reply: dict = {}
+    for _ in range(100):
+        reply = client.get_sms_status(sms_id)
+        if reply.get("status") == wanted:
+            break
+        time.sleep(0.1)
+    return reply
+
+
+def test_otps_sent_with_the_sdk_arrive_verify_once_and_leave_no_code_behind(
+    served: ServedGateway,
+) -> None:
+    client = TurkeySmsClient(served.key)
+    client.BASE_URL = served.base_url + "/"
+    plain = client.send_otp("905321230001", lang=1)
+    assert plain["result_code"] == "TS-1024", plain
+    assert len(plain["otp_code"]) == 4 and plain["sms_lang"] == "Turkish"
+    detailed = client.send_detailed_otp("ILETI", "905321230002", "Kodunuz TS-CODE", lang=1)
+    assert detailed["result_code"] == "TS-1024", detailed
+    assert len(detailed["otp_code"]) == 6
+    for sent in (plain, detailed):
+        assert _wait_for_status(client, sent["sms_id"], "delivered")["status"] == "delivered"
+        verify = f"{served.base_url}/otp/verify"
+        body = {"api_key": served.key, "otp_id": sent["otp_id"], "code": sent["otp_code"]}
+        assert httpx.post(verify, json=body).json()["result_code"] == "TS-1064"
+        assert httpx.post(verify, json=body).json()["result_code"] == "TS-1043"
+    # Once sent, the stored texts hold the codes no more.
+    database = Path(served.env["ILETI_DATABASE_URL"].removeprefix("sqlite+aiosqlite:///"))
+    with closing(sqlite3.connect(database)) as conn:
+        texts = dict(conn.execute("SELECT id, text FROM messages WHERE kind = 'otp'").fetchall())
+    assert texts[detailed["sms_id"]] == "Kodunuz ••••••"
+    assert plain["otp_code"] not in texts[plain["sms_id"]]
+    assert "••••" in texts[plain["sms_id"]]
