@@ -1,20 +1,21 @@
 """OTPs behind a bulk backlog: how long each takes to reach ``sent`` while bulk is queued.
 
     .venv/bin/python bench/otp_latency.py [--queued 200000] [--otps 200] [--postgres URL]
-    .venv/bin/python bench/otp_latency.py [--rate 20] [--timeout 60] [--wait-bulk]
+    .venv/bin/python bench/otp_latency.py [--rate 20] [--in-flight 8] [--timeout 60] [--wait-bulk]
 
 Default: ``ileti serve`` on SQLite, the built-in simulator in the same process. With
 ``--postgres URL``: ``ileti api`` + ``ileti worker`` on PostgreSQL (a fresh schema).
 
 Queues ``--queued`` bulk messages with ``/group/send`` requests of 10,000 recipients, then at
-once sends ``--otps`` OTPs with ``/otp/send``, one at a time at about ``--rate`` a second, each
-to a number of its own (the hourly OTP limits are switched off for the run). The time each OTP
-took to reach ``sent`` is read from the gateway's database: ``sent_at`` (when the operator took
-it) minus the wall-clock time its request was sent, and minus the message's ``created_at``.
-Prints the bulk still queued when the OTPs started and when they were all sent, the latency
-distribution, and how many older bulk messages the OTPs overtook. With ``--wait-bulk``, also
-waits for the backlog to be sent and prints how long it took. Exits 1 if an OTP was refused or
-never reached ``sent``.
+once sends ``--otps`` OTPs with ``/otp/send``: each due ``1 / --rate`` s after the one before
+whatever the answers (at most ``--in-flight`` requests open at once; 1 sends them one at a
+time), each to a number of its own (the hourly OTP limits are switched off for the run). The
+time each OTP took to reach ``sent`` is read from the gateway's database: ``sent_at`` (when the
+operator took it) minus the wall-clock time its request was sent, and minus the message's
+``created_at``. Prints the bulk still queued when the OTPs started and when they were all sent,
+the latency distribution, and how many older bulk messages the OTPs overtook. With
+``--wait-bulk``, also waits for the backlog to be sent and prints how long it took. Exits 1 if
+an OTP was refused or never reached ``sent``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import sys
 import time
 import urllib.error
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -163,16 +165,19 @@ def send_otp(served: Served, key: str, number: str) -> Otp:
     return otp
 
 
-def send_otps(served: Served, key: str, count: int, rate: float) -> list[Otp]:
-    """``count`` OTPs, one at a time, starting about ``1 / rate`` s apart."""
-    otps: list[Otp] = []
+def send_otps(served: Served, key: str, count: int, rate: float, in_flight: int) -> list[Otp]:
+    """``count`` OTPs due ``1 / rate`` s apart, at most ``in_flight`` requests open at once
+    (a request starts late only when that many are still waiting for their answers)."""
     started = time.monotonic()
-    for n in range(count):
+
+    def one(n: int) -> Otp:
         delay = started + n / rate - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        otps.append(send_otp(served, key, str(OTP_NUMBERS + n)))
-    return otps
+        return send_otp(served, key, str(OTP_NUMBERS + n))
+
+    with ThreadPoolExecutor(max_workers=in_flight) as pool:
+        return list(pool.map(one, range(count)))
 
 
 def wait_sent(served: Served, otps: list[Otp], timeout: float) -> None:
@@ -206,6 +211,7 @@ def main() -> None:
     parser.add_argument("--queued", type=int, default=200_000, help="bulk messages to queue")
     parser.add_argument("--otps", type=int, default=200)
     parser.add_argument("--rate", type=float, default=20.0, help="OTP requests a second")
+    parser.add_argument("--in-flight", type=int, default=8, help="OTP requests open at most")
     parser.add_argument("--timeout", type=float, default=60.0, help="s to wait for OTPs")
     parser.add_argument("--postgres", help="run ileti api + ileti worker on this database")
     parser.add_argument("--wait-bulk", action="store_true", help="wait for the backlog too")
@@ -226,7 +232,7 @@ def main() -> None:
         )
 
         queued_before = bulk_queued(served)
-        otps = send_otps(served, key, args.otps, args.rate)
+        otps = send_otps(served, key, args.otps, args.rate, args.in_flight)
         queued_after_requests = bulk_queued(served)
         wait_sent(served, otps, args.timeout)
         queued_after_sent = bulk_queued(served)
@@ -236,17 +242,22 @@ def main() -> None:
         ]
         refused = [o for o in otps if o.refused is not None]
         unsent = [o for o in otps if o.sms_id is not None and o.sent is None]
-        first_otp = otps[0].requested if otps else time.time()
+        first_otp = min((o.requested for o in otps), default=time.time())
+        last_request = max((o.requested for o in otps), default=first_otp)
+        last_answer = max((o.answered for o in otps), default=first_otp)
         last_sent = max((sent for _, sent, _ in taken), default=None)
         print(
             f"bulk still queued: {queued_before:,} when the OTPs started, "
             f"{queued_after_requests:,} when the last OTP request was answered "
-            f"({otps[-1].answered - first_otp if otps else 0:.1f}s later), "
-            f"{queued_after_sent:,} once every OTP was sent"
+            f"({last_answer - first_otp:.1f}s later), {queued_after_sent:,} once every OTP "
+            f"was sent"
         )
+        span = last_request - first_otp
         print(
-            f"OTPs: {len(otps)} requested at {args.rate:g}/s, {len(taken)} sent, "
-            f"{len(refused)} refused, {len(unsent)} not sent within {args.timeout:.0f}s"
+            f"OTPs: {len(otps)} requested over {span:.1f}s "
+            f"({(len(otps) - 1) / span if span > 0 else 0:.1f}/s; asked for {args.rate:g}/s, "
+            f"at most {args.in_flight} open), {len(taken)} sent, {len(refused)} refused, "
+            f"{len(unsent)} not sent within {args.timeout:.0f}s"
         )
         for otp in refused[:5]:
             print(f"  refused {otp.number}: {otp.refused}")
