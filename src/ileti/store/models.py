@@ -220,7 +220,9 @@ class MessagePart(Base):
     """One submitted segment and the operator's id for it, by which its receipt is found."""
 
     __tablename__ = "message_parts"
-    __table_args__ = (Index("ix_message_parts_carrier_operator_id", "carrier", "operator_id"),)
+    # The operator id leads: receipts look parts up by a list of ids, and a plan that walks
+    # every part of a carrier to filter them is quadratic in the end.
+    __table_args__ = (Index("ix_message_parts_operator_id_carrier", "operator_id", "carrier"),)
 
     message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     part: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -277,7 +279,7 @@ class PendingReceipt(Base):
     """
 
     __tablename__ = "pending_receipts"
-    __table_args__ = (Index("ix_pending_receipts_carrier_operator_id", "carrier", "operator_id"),)
+    __table_args__ = (Index("ix_pending_receipts_operator_id_carrier", "operator_id", "carrier"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     carrier: Mapped[str] = mapped_column(String(64))
