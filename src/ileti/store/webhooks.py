@@ -97,6 +97,8 @@ async def announce_sent(conn: AsyncConnection, message_ids: Sequence[int], now: 
     """``sms.sent`` for those of these queued messages whose key wants it.
 
     Called before they move, in the same transaction, so only messages that do move count.
+    The messages are read by primary key alone: a join or a filter on their state lets the
+    planner pick a walk over every queued message instead.
     """
     if not message_ids:
         return
@@ -108,20 +110,14 @@ async def announce_sent(conn: AsyncConnection, message_ids: Sequence[int], now: 
                 messages.c.sentto,
                 messages.c.segments,
                 messages.c.group_id,
-                api_keys.c.webhook,
-            )
-            .join(api_keys, api_keys.c.id == messages.c.key_id)
-            .where(
-                messages.c.id.in_(list(message_ids)),
-                messages.c.status == MessageStatus.QUEUED.value,
-                api_keys.c.webhook.is_not(None),
-            )
+                messages.c.status,
+            ).where(messages.c.id.in_(list(message_ids)))
         )
     ).all()
-    if not rows:
-        return
-    settings = {row.key_id: WebhookConfig.from_json(row.webhook) for row in rows}
-    await announce(conn, rows, settings, MessageStatus.SENT, None, now)
+    moving = [row for row in rows if row.status == MessageStatus.QUEUED.value]
+    settings = await configs(conn, {row.key_id for row in moving})
+    if settings:
+        await announce(conn, moving, settings, MessageStatus.SENT, None, now)
 
 
 async def announce_final(
