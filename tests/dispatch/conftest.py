@@ -57,6 +57,7 @@ class Pipeline:
         validity: timedelta = timedelta(hours=1),
         first_number: int = 905320000000,
         due_in: timedelta = timedelta(0),
+        priority: int = PRIORITY_BULK,
     ) -> list[int]:
         encoding = measure(text, lang)
         created = datetime.now(UTC)
@@ -70,7 +71,7 @@ class Pipeline:
                     title="ACME",
                     kind="group",
                     content_type=0,
-                    priority=PRIORITY_BULK,
+                    priority=priority,
                     created_at=created,
                     due_at=now,
                     expires_at=now + validity,

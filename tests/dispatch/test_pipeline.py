@@ -15,7 +15,10 @@ from ileti.domain.encoding import SmsLang
 from ileti.store import ledger
 from ileti.store import queue as q
 from ileti.store.ledger import Balance
+from ileti.store.messages import PRIORITY_OTP
 from ileti.store.models import BlacklistEntry, Message, MessagePart, QueueEntry
+
+from .conftest import default_routes
 
 
 async def test_every_message_is_delivered_exactly_once(pipeline_factory) -> None:
@@ -190,3 +193,29 @@ async def test_a_scheduled_message_waits_until_it_is_due(pipeline_factory) -> No
         ).scalar_one()
     assert status == "queued"
     await pipeline.wait_for(lambda s: s.get("delivered", 0) == 2)
+
+
+async def test_an_otp_overtakes_bulk_already_claimed_and_waiting_for_the_window(
+    pipeline_factory,
+) -> None:
+    pipeline = await pipeline_factory()
+    [simulator] = pipeline.simulators.values()
+    simulator.hold()
+    await pipeline.queue(400)
+    dispatcher = pipeline.dispatcher(default_routes(pipeline.carriers))
+    pipeline.start(dispatcher.run())
+    # Both bulk loops have claimed a batch of 100; 50 submits fill the window, the rest wait.
+    await asyncio.wait_for(simulator.wait_until(lambda s: s.received >= 50), 10)
+    [otp_id] = await pipeline.queue(1, first_number=905559999999, priority=PRIORITY_OTP)
+    dispatcher.wake(urgent=True)
+    async with pipeline.db.read() as conn:
+        await asyncio.sleep(0.3)
+        leased = await conn.scalar(
+            select(QueueEntry.lease_owner).where(QueueEntry.message_id == otp_id)
+        )
+    assert leased is not None, "the OTP is claimed while every bulk loop is still busy"
+    simulator.release()
+    await pipeline.wait_for(lambda s: s.get("sent", 0) + s.get("delivered", 0) == 401)
+    order = [destination for destination, _ in simulator.submissions]
+    # Right behind the 50 that held the window, ahead of the 150 claimed bulk submits waiting.
+    assert order.index("905559999999") <= 50

@@ -19,15 +19,16 @@ class ApiState:
     limiter: RequestLimiter
     authenticator: Authenticator
     # Called after messages are queued, so an in-process dispatcher wakes without polling.
-    on_queued: list[Callable[[], None]] = field(default_factory=list)
+    # Called with urgent=True when the new messages are OTPs.
+    on_queued: list[Callable[..., None]] = field(default_factory=list)
     # Gathers concurrent single sends into shared transactions (see api.sending).
     send_batcher: Any = None
     # The key for OTP code hashes, read once (see api.routes.otp).
     otp_key: bytes | None = None
 
-    def notify_queued(self) -> None:
+    def notify_queued(self, urgent: bool = False) -> None:
         for listener in self.on_queued:
-            listener()
+            listener(urgent=urgent)
 
     @classmethod
     def create(cls, settings: Settings, db: Database) -> ApiState:

@@ -223,7 +223,7 @@ async def accept(ctx: Context, order: Order, path: str, body: dict[str, Any]) ->
         outcome = (await _store_batch(state.db, [request]))[0]
     if isinstance(outcome, BaseException):
         raise outcome
-    state.notify_queued()
+    state.notify_queued(urgent=order.otp is not None)
     return outcome
 
 

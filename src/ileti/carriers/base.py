@@ -27,6 +27,8 @@ class OutboundMessage:
     destination: str
     parts: tuple[SubmitPart, ...]
     validity: timedelta | None = None
+    # Goes ahead of ordinary submits waiting for a window slot (OTP).
+    urgent: bool = False
 
 
 class SubmitErrorKind(StrEnum):

@@ -1,8 +1,9 @@
 """The claim loop: lease due messages, split them, submit them by route, record the outcome.
 
 Several loops run side by side so that one batch waiting on the network does not hold up the
-next claim; each claim takes the most urgent messages first, so an OTP never queues behind bulk
-traffic for longer than one batch takes.
+next claim; each claim takes the most urgent messages first. One more loop claims only OTPs, in
+small batches, as soon as one is queued, and its submits take the next free slot of a bind's
+window: an OTP waits neither for a bulk batch to finish nor behind its submits.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import contextlib
 import os
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -37,6 +38,8 @@ RECORD_EVERY = 250
 class DispatchSettings:
     batch: int = 500
     loops: int = 4
+    # The OTP loop's claims: small, so that each one is out and recorded at once.
+    urgent_batch: int = 50
     # A dead worker's claims go out again after this long.
     lease_seconds: float = 60.0
     idle_poll_seconds: float = 0.2
@@ -88,38 +91,50 @@ class Dispatcher:
         self.settings = settings or DispatchSettings()
         self.owner = f"{os.uname().nodename}:{os.getpid()}:{id(self):x}"
         self._wake = asyncio.Event()
+        self._urgent = asyncio.Event()
 
-    def wake(self) -> None:
+    def wake(self, urgent: bool = False) -> None:
         """New messages are queued: claim now rather than at the next poll."""
         self._wake.set()
+        if urgent:
+            self._urgent.set()
 
     async def run(self) -> None:
-        await asyncio.gather(*(self._loop() for _ in range(self.settings.loops)))
+        loops = [self._loop(self._wake, self.dispatch_once) for _ in range(self.settings.loops)]
+        await asyncio.gather(*loops, self._loop(self._urgent, self.dispatch_urgent))
 
-    async def _loop(self) -> None:
+    async def _loop(self, wake: asyncio.Event, dispatch: Callable[[], Awaitable[int]]) -> None:
         while True:
             try:
-                handled = await self.dispatch_once()
+                handled = await dispatch()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("dispatch_failed")
                 handled = 0
             if handled == 0:
-                self._wake.clear()
+                wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.settings.idle_poll_seconds)
+                    await asyncio.wait_for(wake.wait(), self.settings.idle_poll_seconds)
 
-    async def dispatch_once(self) -> int:
+    async def dispatch_urgent(self) -> int:
+        """Claim due OTPs only; a read first, so that an idle poll takes no write lock."""
+        async with self.db.read() as conn:
+            if not await q.any_due(conn, int(time.time() * 1000), PRIORITY_OTP):
+                return 0
+        return await self.dispatch_once(self.settings.urgent_batch, PRIORITY_OTP)
+
+    async def dispatch_once(self, batch: int | None = None, max_priority: int | None = None) -> int:
         """Claim one batch and see it through; the number of messages claimed."""
         now_ms = int(time.time() * 1000)
         async with self.db.write() as conn:
             claimed = await q.claim(
                 conn,
                 self.owner,
-                self.settings.batch,
+                batch or self.settings.batch,
                 now_ms,
                 int(self.settings.lease_seconds * 1000),
+                max_priority,
             )
         if not claimed:
             return 0
@@ -160,6 +175,7 @@ class Dispatcher:
             destination=message.sentto,
             parts=parts,
             validity=max(message.expires_at - datetime.now(UTC), timedelta(minutes=1)),
+            urgent=message.priority == PRIORITY_OTP,
         )
         last: Outcome | None = None
         # Failover: a carrier that is down or refuses for now hands over to the next one.

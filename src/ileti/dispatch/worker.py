@@ -62,8 +62,8 @@ class Worker:
         log.info("simulator_started", port=self.simulator.port)
         return routing.simulator_table(self.simulator.port)
 
-    def wake(self) -> None:
+    def wake(self, urgent: bool = False) -> None:
         if self.dispatcher is not None:
-            self.dispatcher.wake()
+            self.dispatcher.wake(urgent=urgent)
         if self.webhooks is not None:
             self.webhooks.wake()

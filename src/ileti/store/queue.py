@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Select, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.domain.lifecycle import MessageStatus
@@ -47,16 +47,31 @@ class SubmittedPart:
     operator_id: str | None  # None: this part was refused permanently
 
 
-async def claim(
-    conn: AsyncConnection, owner: str, limit: int, now_ms: int, lease_ms: int
-) -> list[Claimed]:
-    """Lease up to ``limit`` due entries, most urgent first (OTP, then single, then bulk)."""
-    due = (
-        select(queue.c.message_id)
-        .where(queue.c.due_ms <= now_ms, queue.c.lease_until_ms < now_ms)
-        .order_by(queue.c.priority, queue.c.due_ms)
-        .limit(limit)
+def _due(now_ms: int, max_priority: int | None) -> Select[tuple[int]]:
+    due = select(queue.c.message_id).where(
+        queue.c.due_ms <= now_ms, queue.c.lease_until_ms < now_ms
     )
+    if max_priority is not None:
+        due = due.where(queue.c.priority <= max_priority)
+    return due
+
+
+async def any_due(conn: AsyncConnection, now_ms: int, max_priority: int) -> bool:
+    """Whether a claim would find work at this priority or above (a read: no write lock)."""
+    return (await conn.execute(_due(now_ms, max_priority).limit(1))).first() is not None
+
+
+async def claim(
+    conn: AsyncConnection,
+    owner: str,
+    limit: int,
+    now_ms: int,
+    lease_ms: int,
+    max_priority: int | None = None,
+) -> list[Claimed]:
+    """Lease up to ``limit`` due entries, most urgent first (OTP, then single, then bulk);
+    with ``max_priority``, none less urgent than that."""
+    due = _due(now_ms, max_priority).order_by(queue.c.priority, queue.c.due_ms).limit(limit)
     if conn.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     leased = await conn.execute(

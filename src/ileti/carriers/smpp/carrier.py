@@ -301,7 +301,7 @@ class SmppCarrier:
         try:
             if session is None:
                 raise BindLost("not bound")
-            answer = await session.submit(_submit_sm(message, part))
+            answer = await session.submit(_submit_sm(message, part), message.urgent)
         except BindLost as error:
             return self._failed(SubmitErrorKind.BIND_LOST, detail=str(error))
         except ResponseTimeout as error:

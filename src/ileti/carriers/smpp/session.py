@@ -168,15 +168,16 @@ class SmppSession:
         self._tasks.append(asyncio.create_task(self._keepalive_loop()))
         return answer.system_id
 
-    async def submit(self, pdu: SubmitSm) -> SubmitSmResp | GenericNack:
-        """Send one submit_sm within the window and wait for its answer."""
+    async def submit(self, pdu: SubmitSm, urgent: bool = False) -> SubmitSmResp | GenericNack:
+        """Send one submit_sm within the window and wait for its answer; an urgent one takes
+        the next free slot before those already waiting."""
         self.in_flight += 1
         self._idle.clear()
         try:
             if self._window_free > 0:
                 self._window_free -= 1
             else:
-                await self._wait_for_window()
+                await self._wait_for_window(urgent)
             try:
                 if self._closed or self._draining:
                     raise BindLost("session closing")
@@ -191,9 +192,12 @@ class SmppSession:
             if not self.in_flight:
                 self._idle.set()
 
-    async def _wait_for_window(self) -> None:
+    async def _wait_for_window(self, urgent: bool) -> None:
         waiter = self._loop.create_future()
-        self._window_waiters.append(waiter)
+        if urgent:
+            self._window_waiters.appendleft(waiter)
+        else:
+            self._window_waiters.append(waiter)
         try:
             await waiter  # the slot is handed over by _release_window
         except asyncio.CancelledError:
