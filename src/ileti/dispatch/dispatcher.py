@@ -40,6 +40,10 @@ class DispatchSettings:
     loops: int = 4
     # The OTP loop's claims: small, so that each one is out and recorded at once.
     urgent_batch: int = 50
+    # Bulk submits being prepared or in flight, across the loops. Enough to keep every bind's
+    # window full; without a bound, a claim starts all of its submits in one turn of the event
+    # loop, and everything else the worker does (an OTP among it) waits for that turn.
+    submitters: int = 256
     # A dead worker's claims go out again after this long.
     lease_seconds: float = 60.0
     idle_poll_seconds: float = 0.2
@@ -92,6 +96,7 @@ class Dispatcher:
         self.owner = f"{os.uname().nodename}:{os.getpid()}:{id(self):x}"
         self._wake = asyncio.Event()
         self._urgent = asyncio.Event()
+        self._submitters = asyncio.Semaphore(self.settings.submitters)
 
     def wake(self, urgent: bool = False) -> None:
         """New messages are queued: claim now rather than at the next poll."""
@@ -152,13 +157,18 @@ class Dispatcher:
         # Outcomes are recorded in slices as they come in: a crash between an operator's
         # answer and its record sends a message twice, so keep that window small.
         finished: list[Outcome] = []
-        for submitted in asyncio.as_completed([self._submit(m) for m in to_send]):
+        submit = self._submit if max_priority == PRIORITY_OTP else self._submit_bounded
+        for submitted in asyncio.as_completed([submit(m) for m in to_send]):
             finished.append(await submitted)
             if len(finished) >= RECORD_EVERY:
                 await self._record(finished, [], [])
                 finished = []
         await self._record(finished, done, stale)
         return len(claimed)
+
+    async def _submit_bounded(self, message: Claimed) -> Outcome:
+        async with self._submitters:
+            return await self._submit(message)
 
     async def _submit(self, message: Claimed) -> Outcome:
         parts = tuple(
