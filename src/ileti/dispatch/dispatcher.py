@@ -123,15 +123,17 @@ class Dispatcher:
                     await asyncio.wait_for(wake.wait(), self.settings.idle_poll_seconds)
 
     async def dispatch_urgent(self) -> int:
-        """Claim due OTPs only; a read first, so that an idle poll takes no write lock."""
-        async with self.db.read() as conn:
-            if not await q.any_due(conn, int(time.time() * 1000), PRIORITY_OTP):
-                return 0
+        """Claim due OTPs only."""
         return await self.dispatch_once(self.settings.urgent_batch, PRIORITY_OTP)
 
     async def dispatch_once(self, batch: int | None = None, max_priority: int | None = None) -> int:
         """Claim one batch and see it through; the number of messages claimed."""
         now_ms = int(time.time() * 1000)
+        # A read first: every loop wakes when messages are queued, and most find that another
+        # took them; on SQLite an empty claim would still queue for the one write lock.
+        async with self.db.read() as conn:
+            if not await q.any_due(conn, now_ms, max_priority):
+                return 0
         async with self.db.write() as conn:
             claimed = await q.claim(
                 conn,

@@ -56,8 +56,9 @@ def _due(now_ms: int, max_priority: int | None) -> Select[tuple[int]]:
     return due
 
 
-async def any_due(conn: AsyncConnection, now_ms: int, max_priority: int) -> bool:
-    """Whether a claim would find work at this priority or above (a read: no write lock)."""
+async def any_due(conn: AsyncConnection, now_ms: int, max_priority: int | None = None) -> bool:
+    """Whether a claim would find work (at this priority or above): a read, so that a loop
+    with nothing to do takes no write lock."""
     return (await conn.execute(_due(now_ms, max_priority).limit(1))).first() is not None
 
 

@@ -186,6 +186,22 @@ class Attempt:
     next_due_ms: int | None
 
 
+def _due(now_ms: int, skip_keys: Collection[int]) -> Any:
+    due = select(events.c.id).where(
+        events.c.status == EventStatus.PENDING.value,
+        events.c.due_ms <= now_ms,
+        events.c.lease_until_ms < now_ms,
+    )
+    if skip_keys:
+        due = due.where(events.c.key_id.not_in(list(skip_keys)))
+    return due
+
+
+async def any_due(conn: AsyncConnection, now_ms: int, skip_keys: Collection[int] = ()) -> bool:
+    """Whether a claim would find an event: a read, so an idle sender takes no write lock."""
+    return (await conn.execute(_due(now_ms, skip_keys).limit(1))).first() is not None
+
+
 async def claim(
     conn: AsyncConnection,
     owner: str,
@@ -195,18 +211,7 @@ async def claim(
     skip_keys: Collection[int] = (),
 ) -> list[ClaimedEvent]:
     """Lease up to ``limit`` due events, oldest first, leaving out keys that are busy."""
-    due = (
-        select(events.c.id)
-        .where(
-            events.c.status == EventStatus.PENDING.value,
-            events.c.due_ms <= now_ms,
-            events.c.lease_until_ms < now_ms,
-        )
-        .order_by(events.c.due_ms)
-        .limit(limit)
-    )
-    if skip_keys:
-        due = due.where(events.c.key_id.not_in(list(skip_keys)))
+    due = _due(now_ms, skip_keys).order_by(events.c.due_ms).limit(limit)
     if conn.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     rows = await conn.execute(

@@ -119,6 +119,9 @@ class WebhookSender:
             return 0
         busy = [k for k, n in self._per_key.items() if n >= self.settings.per_key_backlog]
         now_ms = _now_ms()
+        async with self.db.read() as conn:
+            if not await outbox.any_due(conn, now_ms, busy):
+                return 0
         async with self.db.write() as conn:
             events = await outbox.claim(
                 conn,
