@@ -232,11 +232,11 @@ async def _store_batch(db: Database, requests: list[SendRequest]) -> list[Reply 
     by another process meanwhile, each request is stored again on its own (and that one then
     answers from the other's kept response)."""
     try:
-        async with db.write() as conn:
+        async with db.write(urgent=True) as conn:
             return await store_requests(conn, requests, int(time.time() * 1000))
     except IntegrityError:
         if len(requests) == 1:
-            async with db.write() as conn:
+            async with db.write(urgent=True) as conn:
                 return await store_requests(conn, requests, int(time.time() * 1000))
         return [(await _store_batch(db, [request]))[0] for request in requests]
 

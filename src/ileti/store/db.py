@@ -8,7 +8,6 @@ PostgreSQL needs neither: row locks and ``SKIP LOCKED`` do that work there.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -20,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from ileti.store.sqlite_inline import connector
+from ileti.store.write_lock import WriteLock
 
 _WRITE = "ileti_write"
 
@@ -42,7 +42,7 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self.is_postgres = parsed.get_backend_name() == "postgresql"
         self.engine: AsyncEngine = self._create_engine(echo)
-        self._writer_lock = asyncio.Lock() if self.is_sqlite else None
+        self._writer_lock = WriteLock() if self.is_sqlite else None
 
     def _create_engine(self, echo: bool) -> AsyncEngine:
         kwargs: dict[str, Any] = {"echo": echo}
@@ -66,13 +66,14 @@ class Database:
         return engine
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction that may write; committed on success, rolled back on any error."""
+    async def write(self, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A transaction that may write; committed on success, rolled back on any error.
+        On SQLite, an ``urgent`` one (a client waits for it) goes ahead of background ones."""
         if self._writer_lock is None:
             async with self.engine.begin() as conn:
                 yield conn
             return
-        async with self._writer_lock:
+        async with self._writer_lock.hold(urgent):
             engine = self.engine.execution_options(**{_WRITE: True})
             async with engine.begin() as conn:
                 yield conn
