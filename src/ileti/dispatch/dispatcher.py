@@ -134,7 +134,9 @@ class Dispatcher:
         async with self.db.read() as conn:
             if not await q.any_due(conn, now_ms, max_priority):
                 return 0
-        async with self.db.write() as conn:
+        # The OTP lane's writes go ahead of bulk ones on SQLite's one write lock.
+        urgent = max_priority == PRIORITY_OTP
+        async with self.db.write(urgent) as conn:
             claimed = await q.claim(
                 conn,
                 self.owner,
@@ -159,13 +161,13 @@ class Dispatcher:
         # Outcomes are recorded in slices as they come in: a crash between an operator's
         # answer and its record sends a message twice, so keep that window small.
         finished: list[Outcome] = []
-        submit = self._submit if max_priority == PRIORITY_OTP else self._submit_bounded
+        submit = self._submit if urgent else self._submit_bounded
         for submitted in asyncio.as_completed([submit(m) for m in to_send]):
             finished.append(await submitted)
             if len(finished) >= RECORD_EVERY:
-                await self._record(finished, [], [])
+                await self._record(finished, [], [], urgent)
                 finished = []
-        await self._record(finished, done, stale)
+        await self._record(finished, done, stale, urgent)
         return len(claimed)
 
     async def _submit_bounded(self, message: Claimed) -> Outcome:
@@ -199,7 +201,11 @@ class Dispatcher:
         return last or Outcome(message, None, [])
 
     async def _record(
-        self, outcomes: list[Outcome], done: list[Claimed], stale: list[Claimed]
+        self,
+        outcomes: list[Outcome],
+        done: list[Claimed],
+        stale: list[Claimed],
+        urgent: bool = False,
     ) -> None:
         now = datetime.now(UTC)
         now_ms = int(now.timestamp() * 1000)
@@ -230,7 +236,7 @@ class Dispatcher:
             operator_ids.setdefault(carrier, []).extend(
                 p.operator_id for p in submitted if p.operator_id
             )
-        async with self.db.write() as conn:
+        async with self.db.write(urgent) as conn:
             await q.record_sent(conn, recorded, now)
             for carrier, ids in operator_ids.items():
                 await delivery.match_waiting(conn, carrier, ids)

@@ -1,8 +1,9 @@
 """The one-writer lock of an SQLite database, with a fast lane.
 
-Every write of a process queues here (SQLite takes one writer at a time). Writes a client is
-waiting for (accepting messages) go ahead of background ones (dispatch records, receipts), but
-never more than ``streak`` in a row while a background write waits, so neither side starves.
+Every write of a process queues here (SQLite takes one writer at a time). Writes someone is
+waiting for (accepting messages, an OTP on its way out) go ahead of background ones (bulk
+dispatch, receipts), but never more than ``streak`` in a row while a background write waits,
+so neither side starves.
 """
 
 from __future__ import annotations
