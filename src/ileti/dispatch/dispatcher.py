@@ -47,6 +47,8 @@ class DispatchSettings:
     # A dead worker's claims go out again after this long.
     lease_seconds: float = 60.0
     idle_poll_seconds: float = 0.2
+    # The OTP loop's poll: a worker of its own hears of an OTP only this way (a read by index).
+    urgent_poll_seconds: float = 0.05
     max_attempts: int = 6
     retry_base_seconds: float = 2.0
     retry_max_seconds: float = 300.0
@@ -105,10 +107,16 @@ class Dispatcher:
             self._urgent.set()
 
     async def run(self) -> None:
-        loops = [self._loop(self._wake, self.dispatch_once) for _ in range(self.settings.loops)]
-        await asyncio.gather(*loops, self._loop(self._urgent, self.dispatch_urgent))
+        poll = self.settings.idle_poll_seconds
+        loops = [
+            self._loop(self._wake, self.dispatch_once, poll) for _ in range(self.settings.loops)
+        ]
+        urgent = self._loop(self._urgent, self.dispatch_urgent, self.settings.urgent_poll_seconds)
+        await asyncio.gather(*loops, urgent)
 
-    async def _loop(self, wake: asyncio.Event, dispatch: Callable[[], Awaitable[int]]) -> None:
+    async def _loop(
+        self, wake: asyncio.Event, dispatch: Callable[[], Awaitable[int]], poll: float
+    ) -> None:
         while True:
             try:
                 handled = await dispatch()
@@ -120,7 +128,7 @@ class Dispatcher:
             if handled == 0:
                 wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), self.settings.idle_poll_seconds)
+                    await asyncio.wait_for(wake.wait(), poll)
 
     async def dispatch_urgent(self) -> int:
         """Claim due OTPs only."""
