@@ -119,7 +119,7 @@ def gateway(postgres_url: str | None = None, extra_env: dict[str, str] | None = 
             served.stop()
         return
     schema = f"ileti_bench_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_autocommit(postgres_url, f'CREATE SCHEMA "{schema}"'))
+    asyncio.run(autocommit(postgres_url, f'CREATE SCHEMA "{schema}"'))
     env = {
         "ILETI_DATABASE_URL": postgres_url,
         "ILETI_DATABASE_SCHEMA": schema,
@@ -136,10 +136,11 @@ def gateway(postgres_url: str | None = None, extra_env: dict[str, str] | None = 
         finally:
             served.stop()
     finally:
-        asyncio.run(_autocommit(postgres_url, f'DROP SCHEMA "{schema}" CASCADE'))
+        asyncio.run(autocommit(postgres_url, f'DROP SCHEMA "{schema}" CASCADE'))
 
 
-async def _autocommit(url: str, statement: str) -> None:
+async def autocommit(url: str, statement: str) -> None:
+    """Run one statement outside a transaction (CREATE/DROP SCHEMA for a benchmark)."""
     engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as conn:

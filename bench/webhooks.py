@@ -22,8 +22,7 @@ import uuid
 from pathlib import Path
 
 import uvloop
-from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import func, select
 
 from ileti.store import accounts, keys, migrate
 from ileti.store import webhooks as outbox
@@ -31,6 +30,10 @@ from ileti.store.db import Database
 from ileti.store.models import WebhookAttempt, WebhookEvent, utcnow
 from ileti.webhooks.events import EventType, WebhookConfig, make_event
 from ileti.webhooks.signing import new_secret
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from served import autocommit
 
 # A receiver that answers 204 to every request and counts them on stdout when it ends.
 RECEIVER = r"""
@@ -168,7 +171,7 @@ async def main() -> None:
         if args.postgres:
             url = args.postgres
             schema = f"ileti_bench_{uuid.uuid4().hex[:8]}"
-            await _admin(url, f'CREATE SCHEMA "{schema}"')
+            await autocommit(url, f'CREATE SCHEMA "{schema}"')
         else:
             url = f"sqlite+aiosqlite:///{Path(tmp) / 'ileti.db'}"
         try:
@@ -180,16 +183,7 @@ async def main() -> None:
                 await db.close()
         finally:
             if schema:
-                await _admin(url, f'DROP SCHEMA "{schema}" CASCADE')
-
-
-async def _admin(url: str, statement: str) -> None:
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
+                await autocommit(url, f'DROP SCHEMA "{schema}" CASCADE')
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ import asyncio
 import json
 import signal
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -24,20 +26,32 @@ async def read_event(stream: asyncio.StreamReader, name: str) -> dict:
             return event
 
 
+@asynccontextmanager
+async def smsc(*args: str) -> AsyncIterator[tuple[asyncio.subprocess.Process, int]]:
+    """``ileti smsc`` with these flags as a process, and the port it listens on; killed at the
+    end unless the test stopped it."""
+    process = await asyncio.create_subprocess_exec(
+        *COMMAND, "--port", "0", *args, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        assert process.stderr is not None
+        listening = await asyncio.wait_for(read_event(process.stderr, "smsc_listening"), 10)
+        yield process, listening["port"]
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
 async def test_the_command_serves_as_configured_and_reports_on_exit(tmp_path: Path, connect):
     settings = tmp_path / "smsc.toml"
     settings.write_text(
         'receipt_delay = 0.0\noutcomes = { undelivered = 1.0 }\nreceipt_id_form = "hex-upper"\n'
         'credentials = { ileti = "secret" }\n'
     )
-    process = await asyncio.create_subprocess_exec(
-        *COMMAND, "--port", "0", "--config", str(settings), "--seed", "7",
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    try:
+    async with smsc("--config", str(settings), "--seed", "7") as (process, port):
         assert process.stderr is not None
-        listening = await asyncio.wait_for(read_event(process.stderr, "smsc_listening"), 10)
-        carrier = await connect(listening["port"], system_id="ileti", password="secret")
+        carrier = await connect(port, system_id="ileti", password="secret")
         [result] = await carrier.submit(
             OutboundMessage("ILETI", "905321234567", (SubmitPart(b"hi", 0),))
         )
@@ -52,22 +66,13 @@ async def test_the_command_serves_as_configured_and_reports_on_exit(tmp_path: Pa
         stopped = await asyncio.wait_for(read_event(process.stderr, "smsc_stopped"), 10)
         assert (stopped["accepted"], stopped["binds"], stopped["unbinds"]) == (1, 1, 1)
         assert await asyncio.wait_for(process.wait(), 10) == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
 
 
 async def test_a_wrong_password_is_refused_when_credentials_are_set(connect):
-    process = await asyncio.create_subprocess_exec(
-        *COMMAND, "--port", "0", "--system-id", "ileti", "--password", "secret",
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    try:
+    async with smsc("--system-id", "ileti", "--password", "secret") as (process, port):
         assert process.stderr is not None
-        listening = await asyncio.wait_for(read_event(process.stderr, "smsc_listening"), 10)
         carrier = await connect(
-            listening["port"],
+            port,
             wait=False,
             system_id="ileti",
             password="wrong",
@@ -79,9 +84,6 @@ async def test_a_wrong_password_is_refused_when_credentials_are_set(connect):
             OutboundMessage("ILETI", "905321234567", (SubmitPart(b"hi", 0),))
         )
         assert result.error is not None and result.error.kind is SubmitErrorKind.BIND_LOST
-    finally:
-        process.kill()
-        await process.wait()
 
 
 def test_a_setting_the_simulator_does_not_know_is_refused(tmp_path: Path):
@@ -94,14 +96,8 @@ def test_a_setting_the_simulator_does_not_know_is_refused(tmp_path: Path):
 
 async def test_the_stats_file_counts_what_arrived_and_what_arrived_twice(tmp_path: Path, connect):
     stats_file = tmp_path / "smsc-stats.json"
-    process = await asyncio.create_subprocess_exec(
-        *COMMAND, "--port", "0", "--receipt-delay", "0", "--stats-file", str(stats_file),
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        assert process.stderr is not None
-        listening = await asyncio.wait_for(read_event(process.stderr, "smsc_listening"), 10)
-        carrier = await connect(listening["port"])
+    async with smsc("--receipt-delay", "0", "--stats-file", str(stats_file)) as (process, port):
+        carrier = await connect(port)
         again = OutboundMessage("ILETI", "905321234567", (SubmitPart(b"again", 0),))
         messages = [
             again,
@@ -135,7 +131,3 @@ async def test_the_stats_file_counts_what_arrived_and_what_arrived_twice(tmp_pat
         assert {**final, "unbinds": 0} == {**running, "unbinds": 0}
         assert final["unbinds"] == 1
         assert not (tmp_path / f".{stats_file.name}.partial").exists()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
