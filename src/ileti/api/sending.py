@@ -278,7 +278,7 @@ async def store_requests(
         kept_fields = reply.fields
         if request.order.otp is not None:
             otp = request.order.otp
-            new_otps.append(_new_otp(request, submission, result, now_ms))
+            new_otps.append(_new_otp(request, result, now_ms))
             reply.fields["otp_id"] = otp.otp_id
             reply.fields["expires_at"] = _iso(otp.expires_at)
             # The code goes to the caller once; a repeat of the request gets the rest.
@@ -310,9 +310,7 @@ async def store_requests(
     return done
 
 
-def _new_otp(
-    request: SendRequest, submission: Submission, stored: Stored, now_ms: int
-) -> otp_store.NewOtp:
+def _new_otp(request: SendRequest, stored: Stored, now_ms: int) -> otp_store.NewOtp:
     otp = request.order.otp
     assert otp is not None
     recipient = request.order.recipients[0]

@@ -27,6 +27,9 @@ messages = Message.__table__
 
 HOUR_MS = 3600 * 1000
 SECRET_NAME = "otp_code_key"
+# The first key of the advisory locks that serialise OTP issuing per account (the second is
+# the account id): a number of our own, so no other user of the database takes the same lock.
+OTP_LOCK_SPACE = 7001
 
 
 class OtpStatus(StrEnum):
@@ -85,7 +88,8 @@ async def lock_accounts(conn: AsyncConnection, account_ids: Collection[int]) -> 
         return
     for account_id in sorted(account_ids):
         await conn.execute(
-            text("SELECT pg_advisory_xact_lock(:space, :id)"), {"space": 7001, "id": account_id}
+            text("SELECT pg_advisory_xact_lock(:space, :id)"),
+            {"space": OTP_LOCK_SPACE, "id": account_id},
         )
 
 

@@ -384,9 +384,18 @@ async def attempts_of(conn: AsyncConnection, event_id: str) -> list[Any]:
     return list(rows)
 
 
-async def test_event(conn: AsyncConnection, key_id: int, prefix: str, now: datetime) -> NewEvent:
-    """A ``key.test`` event in the outbox, for the key's receiver."""
-    event = make_event(key_id, EventType.KEY_TEST, {"key": prefix, "status": "test"}, now)
+async def emit(
+    conn: AsyncConnection,
+    key_id: int,
+    event_type: EventType,
+    data: dict[str, Any],
+    now: datetime,
+) -> NewEvent | None:
+    """One event in the outbox, if the key has a webhook that wants it."""
+    config = await get_config(conn, key_id)
+    if config is None or not config.wants(event_type):
+        return None
+    event = make_event(key_id, event_type, data, now)
     await add(conn, [event])
     return event
 

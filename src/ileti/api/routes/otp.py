@@ -43,7 +43,7 @@ from ileti.store import otp as otp_store
 from ileti.store import webhooks
 from ileti.store.messages import PRIORITY_OTP
 from ileti.store.models import Account, utcnow
-from ileti.webhooks.events import EventType, make_event
+from ileti.webhooks.events import EventType
 
 router = APIRouter()
 accounts = Account.__table__
@@ -238,13 +238,10 @@ async def otp_verify(ctx: Context, body: OtpVerifyRequest) -> Reply:
 
 async def _announce(conn: AsyncConnection, found: otp_store.OtpView) -> None:
     """``otp.verified`` to the key's webhook, in the transaction that verifies."""
-    config = await webhooks.get_config(conn, found.key_id)
-    if config is None or not config.wants(EventType.OTP_VERIFIED):
-        return
     data = {
         "otp_id": found.id,
         "sms_id": found.message_id,
         "status": "verified",
         "sentto": found.sentto,
     }
-    await webhooks.add(conn, [make_event(found.key_id, EventType.OTP_VERIFIED, data, utcnow())])
+    await webhooks.emit(conn, found.key_id, EventType.OTP_VERIFIED, data, utcnow())

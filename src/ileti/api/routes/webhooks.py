@@ -10,6 +10,7 @@ from ileti.api.schemas import ApiRequest, WebhookTestResponse
 from ileti.codes import GatewayError
 from ileti.store import webhooks
 from ileti.store.models import utcnow
+from ileti.webhooks.events import EventType, make_event
 
 router = APIRouter()
 
@@ -31,6 +32,8 @@ async def webhook_test(ctx: Context, _body: ApiRequest) -> Reply:
         config = await webhooks.get_config(conn, key.id)
         if config is None or not config.enabled:
             raise GatewayError(codes.NOT_FOUND, "No webhook is configured for this key.")
-        event = await webhooks.test_event(conn, key.id, key.prefix, utcnow())
+        data = {"key": key.prefix, "status": "test"}
+        event = make_event(key.id, EventType.KEY_TEST, data, utcnow())
+        await webhooks.add(conn, [event])
     ctx.state.notify_queued()
     return Reply(codes.OPERATION_OK, {"event_id": event.id, "url": config.url})
