@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from ileti.domain.gsm_alphabets import (
     ESCAPE,
@@ -97,9 +97,12 @@ class MessageTooLong(ValueError):
         self.cap = cap
 
 
-@dataclass(frozen=True, slots=True)
-class Encoding:
-    """How a text goes out: what the API reports and what the customer pays for."""
+class Encoding(NamedTuple):
+    """How a text goes out: what the API reports and what the customer pays for.
+
+    A named tuple rather than a frozen dataclass: one is made per message counted, and a frozen
+    dataclass takes four times as long to make (measured 1.8 µs, a third of counting a text).
+    """
 
     label: str  # "English" | "Turkish" | "Unicode"
     data_coding: int  # 0 GSM 7-bit, 8 UCS-2
@@ -436,15 +439,7 @@ def measure(
     if representation.transliterates and not text.isascii():
         sent = representation.prepare(text)
         if sent != text:
-            return Encoding(
-                encoding.label,
-                encoding.data_coding,
-                encoding.segments,
-                encoding.units,
-                encoding.single_shift,
-                encoding.locking_shift,
-                transliterated=sent,
-            )
+            return encoding._replace(transliterated=sent)
     return encoding
 
 
