@@ -260,7 +260,6 @@ class _Representation(Protocol):
     national_elements: bytes
     single_shift: bool
     locking_shift: bool
-    transliterates: bool
     segmenter: Segmenter
 
     def measure(self, text: str, rest: bytes) -> tuple[int, int] | None:
@@ -320,6 +319,10 @@ class _Gsm:
         symbols = _SYMBOLS.encode(text)
         if symbols is None:
             return text
+        return self.transliterate(symbols)
+
+    def transliterate(self, symbols: bytes) -> str:
+        """The text that goes out, from the symbols of the text given."""
         return _SYMBOLS.decode(symbols.translate(self._transliteration))
 
     def encode(self, text: str) -> bytes:
@@ -337,7 +340,6 @@ class _Ucs2:
     national_elements = b""
     single_shift = False
     locking_shift = False
-    transliterates = False
     segmenter = Segmenter.ucs2()
 
     def measure(self, text: str, rest: bytes = b"") -> tuple[int, int]:
@@ -380,8 +382,9 @@ _CANDIDATES: Mapping[SmsLang, tuple[_Representation, ...]] = {
 }
 
 
-def _choose(text: str, lang: SmsLang) -> tuple[_Representation, int, int]:
-    """The representation, its units and its segments."""
+def _choose(text: str, lang: SmsLang) -> tuple[_Representation, int, int, bytes | None]:
+    """The representation, its units, its segments, and the text's symbols when it has them
+    (measure reuses them to transliterate)."""
     candidates = _CANDIDATES[lang]
     symbols = _SYMBOLS.encode(text) if candidates else None
     if symbols is not None:
@@ -389,18 +392,26 @@ def _choose(text: str, lang: SmsLang) -> tuple[_Representation, int, int]:
         if not rest:
             # One septet a character everywhere: the first candidate, without header, wins.
             first = candidates[0]
-            return first, len(text), first.segmenter.count_units(len(text))
+            return first, len(text), first.segmenter.count_units(len(text)), symbols
+        # First the candidates that could take one segment (a text has at least a unit per
+        # character): the first of them that does wins, and a long Turkish text is never
+        # measured as UCS-2.
+        tried: dict[int, tuple[int, int] | None] = {}
+        for at, representation in enumerate(candidates):
+            if len(text) <= representation.segmenter.single:
+                measured = tried[at] = representation.measure(text, rest)
+                if measured is not None and measured[1] == 1:
+                    return representation, *measured, symbols
+        # Else the fewest segments; on a tie the one with fewer header elements, found first.
         best: tuple[_Representation, int, int] | None = None
-        for representation in candidates:
-            measured = representation.measure(text, rest)
+        for at, representation in enumerate(candidates):
+            measured = tried[at] if at in tried else representation.measure(text, rest)
             if measured is not None and (best is None or measured[1] < best[2]):
                 best = (representation, *measured)
-                if measured[1] == 1:
-                    break  # the later candidates carry more header elements
         if best is not None:
-            return best
+            return (*best, symbols)
     units, segments = _UCS2.measure(text)
-    return _UCS2, units, segments
+    return _UCS2, units, segments, None
 
 
 def _check_cap(segments: int, max_segments: int) -> None:
@@ -433,13 +444,15 @@ def measure(
 ) -> Encoding:
     """The encoding, segments and tables of a text; MessageTooLong above ``max_segments``."""
     lang = parse_sms_lang(lang)
-    representation, units, segments = _choose(text, lang)
+    representation, units, segments, symbols = _choose(text, lang)
     _check_cap(segments, max_segments)
     encoding = _encoding(lang, representation, segments, units)
-    if representation.transliterates and not text.isascii():
-        sent = representation.prepare(text)
+    if representation is _ENGLISH and symbols is not None and not text.isascii():
+        sent = _ENGLISH.transliterate(symbols)
         if sent != text:
-            return encoding._replace(transliterated=sent)
+            # Built field by field: NamedTuple._replace costs as much as counting the text.
+            label, data_coding, segments, units, single_shift, locking_shift, _ = encoding
+            return Encoding(label, data_coding, segments, units, single_shift, locking_shift, sent)
     return encoding
 
 
@@ -453,7 +466,7 @@ def split(
     if not 0 <= reference <= 0xFF:
         raise ValueError("the concatenation reference is one octet")
     lang = parse_sms_lang(lang)
-    representation, _, segments = _choose(text, lang)
+    representation, _, segments, _ = _choose(text, lang)
     _check_cap(segments, max_segments)
     bodies = representation.segmenter.cut(representation.encode(text))
     national = representation.national_elements
