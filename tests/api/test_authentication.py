@@ -6,6 +6,7 @@ import asyncio
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from ileti.api.app import create_app
 from ileti.domain.permissions import Permission
@@ -63,6 +64,25 @@ async def test_revoked_key_stops_within_a_second(api: Api) -> None:
     response = await api.post("/balance")
     assert response.status_code == 401
     assert _code(response) == "TS-1031"
+
+
+async def test_a_busy_keys_lapsed_cache_costs_one_query(api: Api) -> None:
+    """Requests that find the key's entry lapsed together share one lookup, not a connection
+    each (which would overflow the pool under load)."""
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "api_keys" in statement:
+            statements.append(statement)
+
+    engine = api.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        responses = await asyncio.gather(*(api.post("/auth/check") for _ in range(50)))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert [_code(response) for response in responses] == ["TS-1000"] * 50
+    assert len(statements) == 1
 
 
 async def test_api_disabled_is_ts_1061(api: Api) -> None:

@@ -9,6 +9,7 @@ which is what ``/auth/check`` reports: at most that second old (``/balance`` rea
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
@@ -50,6 +51,9 @@ class Authenticator:
         self.default_per_minute = default_per_minute
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, Caller | None]] = {}
+        # Loads in flight: when a busy key's entry lapses, its concurrent requests share one
+        # query instead of each taking a connection (which overflows the pool).
+        self._loading: dict[str, asyncio.Task[Caller | None]] = {}
 
     async def authenticate(
         self, key: str | None, client_ip: str | None, permission: Permission | None
@@ -89,10 +93,23 @@ class Authenticator:
         cached = self._cache.get(digest)
         if cached is not None and cached[0] > now:
             return cached[1]
-        caller = await self._load(key)
+        loading = self._loading.get(digest)
+        if loading is None:
+            # A task of its own: a caller that goes away does not cancel the others' answer.
+            loading = self._loading[digest] = asyncio.ensure_future(
+                self._load_into_cache(key, digest)
+            )
+            loading.add_done_callback(_forget_failure)
+        return await asyncio.shield(loading)
+
+    async def _load_into_cache(self, key: str, digest: str) -> Caller | None:
+        try:
+            caller = await self._load(key)
+        finally:
+            del self._loading[digest]
         if len(self._cache) >= _MAX_CACHED:
             self._cache.clear()
-        self._cache[digest] = (now + self.cache_seconds, caller)
+        self._cache[digest] = (time.monotonic() + self.cache_seconds, caller)
         return caller
 
     async def _load(self, key: str) -> Caller | None:
@@ -103,6 +120,12 @@ class Authenticator:
                 return None
         networks = tuple(ip_network(cidr, strict=False) for cidr in record.allowed_ips)
         return Caller(record, networks)
+
+
+def _forget_failure(task: asyncio.Task[Caller | None]) -> None:
+    # Every waiter got the failure; one whose caller left must not be logged as unretrieved.
+    if not task.cancelled():
+        task.exception()
 
 
 def _allowed(client_ip: str | None, networks: tuple[IPv4Network | IPv6Network, ...]) -> bool:
