@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from ileti import codes
 from ileti.api.endpoint import new_request_id, record
@@ -24,19 +26,53 @@ from ileti.store.db import Database
 
 log = structlog.get_logger("ileti.api")
 
+Endpoint = Callable[[Request], Awaitable[Response]]
 
-def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
+
+class Gateway(FastAPI):
+    """FastAPI with a direct path to the contract's POST endpoints.
+
+    Those endpoints read their body, answer every error and count themselves (``endpoint``), so
+    the middleware stack and the router's linear match would only add cost: a fifth of the CPU
+    of a request under load. Everything else (unknown paths, other methods, /openapi.json,
+    /metrics) goes through FastAPI as usual.
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.direct: dict[str, Endpoint] = {}
+
+    def include_endpoints(self, *routers: APIRouter) -> None:
+        """Include routers of ``endpoint`` routes and index their POST routes by path."""
+        for router in routers:
+            self.include_router(router)
+            for route in router.routes:
+                if isinstance(route, Route) and route.methods == {"POST"}:
+                    self.direct[route.path] = route.endpoint  # type: ignore[assignment]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
+            direct = self.direct.get(scope["path"])
+            if direct is not None:
+                scope["app"] = self
+                response = await direct(Request(scope, receive, send))
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(settings: Settings, db: Database | None = None) -> Gateway:
     """The API. With ``db`` given, the caller owns the database; otherwise the app does."""
     owns_db = db is None
     database = db or settings.database()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: Gateway) -> AsyncIterator[None]:
         yield
         if owns_db:
             await database.close()
 
-    app = FastAPI(
+    app = Gateway(
         title="ileti",
         openapi_url=None,
         docs_url=None,
@@ -45,12 +81,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.api = ApiState.create(settings, database)
-    app.include_router(account.router)
-    app.include_router(reports.router)
-    app.include_router(blacklist.router)
-    app.include_router(sms.router)
-    app.include_router(otp.router)
-    app.include_router(webhooks.router)
+    app.include_endpoints(
+        account.router, reports.router, blacklist.router, sms.router, otp.router, webhooks.router
+    )
     document = build_openapi()
 
     @app.get("/openapi.json", include_in_schema=False)

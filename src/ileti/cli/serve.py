@@ -56,6 +56,8 @@ def _api_server(settings: Settings, db: Database, host: str, port: int) -> uvico
         access_log=False,
         log_config=None,
         server_header=False,
+        # X-Forwarded-For is read by the API alone, and only when trust_forwarded_for says so.
+        proxy_headers=False,
         lifespan="on",
     )
     return uvicorn.Server(config)
