@@ -63,6 +63,22 @@ def test_revocation_from_the_cli_reaches_the_running_server(served: ServedGatewa
     assert httpx.post(url, json={"api_key": key}).json()["result_code"] == "TS-1031"
 
 
+def test_a_forwarded_for_header_does_not_pass_an_ip_allowlist(served: ServedGateway) -> None:
+    """Without ILETI_TRUST_FORWARDED_FOR the caller is the socket's address, whatever a client
+    claims in X-Forwarded-For (the server in front must not rewrite it either)."""
+    made = run_ileti(
+        ["key", "create", "demo", "--allow-ip", "203.0.113.7/32"], served.env, served.cwd
+    )
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip().splitlines()[-1]
+    response = httpx.post(
+        f"{served.base_url}/balance",
+        json={"api_key": key},
+        headers={"X-Forwarded-For": "203.0.113.7"},
+    )
+    assert response.json()["result_code"] == "TS-1041"
+
+
 def test_demo_is_created_once_and_a_restart_issues_a_new_key(tmp_path) -> None:
     env = {"ILETI_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'ileti.db'}"}
     first = serve_demo(tmp_path, env)
