@@ -144,7 +144,7 @@ class Dispatcher:
                 return 0
         # The OTP lane's writes go ahead of bulk ones on SQLite's one write lock.
         urgent = max_priority == PRIORITY_OTP
-        async with self.db.write(urgent) as conn:
+        async with self.db.write(urgent, batches=True) as conn:
             claimed = await q.claim(
                 conn,
                 self.owner,
@@ -244,7 +244,7 @@ class Dispatcher:
             operator_ids.setdefault(carrier, []).extend(
                 p.operator_id for p in submitted if p.operator_id
             )
-        async with self.db.write(urgent) as conn:
+        async with self.db.write(urgent, batches=True) as conn:
             await q.record_sent(conn, recorded, now)
             for carrier, ids in operator_ids.items():
                 await delivery.match_waiting(conn, carrier, ids)

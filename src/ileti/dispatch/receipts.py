@@ -77,7 +77,7 @@ class ReceiptConsumer:
                 inbound.append(item)
         if not updates and not inbound:
             return
-        async with self.db.write() as conn:
+        async with self.db.write(batches=True) as conn:
             outcome, _ = await delivery.apply_receipts(conn, updates, datetime.now(UTC))
             for message in inbound:
                 words = message.text.strip().upper().split()

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ileti.domain.lifecycle import MessageStatus, combine_parts
 from ileti.store.models import Message, MessagePart, PendingReceipt, utcnow
 from ileti.store.queue import finish
+from ileti.store.sql import among
 
 parts = MessagePart.__table__
 messages = Message.__table__
@@ -110,7 +111,7 @@ async def _find_parts(conn: AsyncConnection, receipts: Sequence[ReceiptUpdate]) 
     keys = sorted({key for r in receipts for key in r.keys})
     carriers = {r.carrier for r in receipts}
     found: _Found = {}
-    for start in range(0, len(keys), 500):
+    for start in range(0, len(keys), 2000):
         rows = await conn.execute(
             select(
                 parts.c.carrier,
@@ -119,7 +120,8 @@ async def _find_parts(conn: AsyncConnection, receipts: Sequence[ReceiptUpdate]) 
                 parts.c.part,
                 parts.c.status,
             ).where(
-                parts.c.carrier.in_(carriers), parts.c.operator_id.in_(keys[start : start + 500])
+                parts.c.carrier.in_(carriers),
+                among(conn, parts.c.operator_id, keys[start : start + 2000]),
             )
         )
         for carrier, operator_id, message_id, part, status in rows:
@@ -143,7 +145,7 @@ async def settle(conn: AsyncConnection, message_ids: set[int], now: datetime) ->
     states: dict[int, list[tuple[MessageStatus, str | None]]] = {}
     for message_id, status, error in await conn.execute(
         select(parts.c.message_id, parts.c.status, parts.c.error).where(
-            parts.c.message_id.in_(list(message_ids))
+            among(conn, parts.c.message_id, message_ids)
         )
     ):
         states.setdefault(message_id, []).append((MessageStatus(status), error))
@@ -165,7 +167,7 @@ async def match_waiting(conn: AsyncConnection, carrier: str, operator_ids: Seque
     rows = (
         await conn.execute(
             select(pending).where(
-                pending.c.carrier == carrier, pending.c.operator_id.in_(list(operator_ids))
+                pending.c.carrier == carrier, among(conn, pending.c.operator_id, operator_ids)
             )
         )
     ).all()

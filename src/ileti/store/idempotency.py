@@ -15,6 +15,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.store.models import IdempotentResponse
+from ileti.store.sql import among
 
 responses = IdempotentResponse.__table__
 
@@ -37,7 +38,7 @@ async def find_many(
         select(
             responses.c.key_id, responses.c.fingerprint, responses.c.request_hash, responses.c.body
         ).where(
-            responses.c.fingerprint.in_({fingerprint for _, fingerprint in wanted}),
+            among(conn, responses.c.fingerprint, {fingerprint for _, fingerprint in wanted}),
             responses.c.expires_ms > now_ms,
         )
     )
@@ -61,7 +62,7 @@ async def keep_many(
     # Expired answers under the same fingerprints give way to the new ones.
     await conn.execute(
         delete(responses).where(
-            responses.c.fingerprint.in_({fingerprint for _, fingerprint, _, _ in answers}),
+            among(conn, responses.c.fingerprint, {fp for _, fp, _, _ in answers}),
             responses.c.expires_ms <= now_ms,
         )
     )

@@ -29,6 +29,7 @@ from ileti.store.models import (
     SenderId,
     UTCDateTime,
 )
+from ileti.store.sql import among
 
 messages = Message.__table__
 groups = Group.__table__
@@ -102,7 +103,7 @@ async def blacklisted(
     # A short list is looked up; against a long one (a big group) the account's whole
     # blacklist is read once instead.
     if len(numbers) <= 500:
-        stmt = stmt.where(blacklist.c.number.in_(numbers))
+        stmt = stmt.where(among(conn, blacklist.c.number, numbers))
     return {(row[0], row[1], row[2]) for row in await conn.execute(stmt) if row[1] in numbers}
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.domain.otp import DEFAULT_TEMPLATES, OtpLang
 from ileti.store.models import Message, Otp, OtpTemplate, ServerSecret
+from ileti.store.sql import among
 
 otps = Otp.__table__
 templates = OtpTemplate.__table__
@@ -238,7 +239,7 @@ async def redact(conn: AsyncConnection, message_ids: Sequence[int]) -> None:
     masked = select(otps.c.masked_text).where(otps.c.message_id == messages.c.id).scalar_subquery()
     await conn.execute(
         update(messages)
-        .where(messages.c.id.in_(list(message_ids)), messages.c.kind == "otp")
+        .where(among(conn, messages.c.id, message_ids), messages.c.kind == "otp")
         .values(text=masked)
     )
 

@@ -18,6 +18,7 @@ from ileti.domain.lifecycle import MessageStatus
 from ileti.store import ledger, webhooks
 from ileti.store.ledger import Balance, EntryKind
 from ileti.store.models import Message, MessagePart, QueueEntry
+from ileti.store.sql import among
 
 queue = QueueEntry.__table__
 messages = Message.__table__
@@ -100,13 +101,13 @@ async def claim(
             messages.c.segments,
             messages.c.status,
             messages.c.expires_at,
-        ).where(messages.c.id.in_(list(attempts)))
+        ).where(among(conn, messages.c.id, attempts))
     )
     found = {row.id: row for row in rows}
     submitted = {
         row[0]
         for row in await conn.execute(
-            select(parts.c.message_id).distinct().where(parts.c.message_id.in_(list(attempts)))
+            select(parts.c.message_id).distinct().where(among(conn, parts.c.message_id, attempts))
         )
     }
     claimed = [
@@ -170,7 +171,7 @@ async def record_sent(
 
 async def dequeue(conn: AsyncConnection, message_ids: Sequence[int]) -> None:
     if message_ids:
-        await conn.execute(delete(queue).where(queue.c.message_id.in_(list(message_ids))))
+        await conn.execute(delete(queue).where(among(conn, queue.c.message_id, message_ids)))
 
 
 async def retry_later(conn: AsyncConnection, delays_ms: dict[int, int], now_ms: int) -> None:
@@ -203,7 +204,7 @@ async def finish(
     moved = await conn.execute(
         update(messages)
         .where(
-            messages.c.id.in_(list(message_ids)),
+            among(conn, messages.c.id, message_ids),
             messages.c.status.in_([s.value for s in from_status]),
         )
         .values(status=status.value, done_at=now, error_reason=reason)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.domain.lifecycle import MessageStatus
 from ileti.store.models import ApiKey, Message, WebhookAttempt, WebhookEvent
+from ileti.store.sql import among
 from ileti.webhooks.events import (
     EventType,
     NewEvent,
@@ -111,7 +112,7 @@ async def announce_sent(conn: AsyncConnection, message_ids: Sequence[int], now: 
                 messages.c.segments,
                 messages.c.group_id,
                 messages.c.status,
-            ).where(messages.c.id.in_(list(message_ids)))
+            ).where(among(conn, messages.c.id, message_ids))
         )
     ).all()
     moving = [row for row in rows if row.status == MessageStatus.QUEUED.value]
