@@ -308,6 +308,33 @@ async def test_send_mixed_needs_arrays_of_one_length(api: Api) -> None:
     assert body["number_of_sms"] == 3
 
 
+async def test_a_large_mixed_group_stores_every_recipients_own_message(api: Api) -> None:
+    """Hundreds of rows go in one bulk statement: what each recipient shares with the others
+    and what is its own must both land on the right row."""
+    async with api.db.write() as conn:
+        await accounts.topup(conn, api.account_id, Balance.MAIN, 1_000)
+    numbers = [f"90532{n:07d}" for n in range(300)]
+    texts = [f"Kargo {n}" if n % 3 else "ş" * 80 for n in range(300)]
+    body = (
+        await send(api, path="/group/sendMixed", title="ACME", text=texts, sentto=numbers)
+    ).json()
+    assert body["result_code"] == "TS-1024"
+    assert body["success_count"] == 300
+    async with api.db.read() as conn:
+        rows = (
+            await conn.execute(
+                select(
+                    Message.sentto, Message.text, Message.segments, Message.group_id, Message.status
+                ).order_by(Message.id)
+            )
+        ).all()
+        queued = (await conn.execute(select(func.count()).select_from(QueueEntry))).scalar()
+    assert [(r.sentto, r.text) for r in rows] == list(zip(numbers, texts, strict=True))
+    assert [r.segments for r in rows] == [1 if n % 3 else 2 for n in range(300)]
+    assert {(r.group_id, r.status) for r in rows} == {(body["group_id"], "queued")}
+    assert queued == 300
+
+
 async def test_too_many_recipients_is_ts_1045(api: Api) -> None:
     numbers = ["905321234567"] * 100_001
     response = await api.client.post(
