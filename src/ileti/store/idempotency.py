@@ -38,6 +38,8 @@ async def find_many(
         select(
             responses.c.key_id, responses.c.fingerprint, responses.c.request_hash, responses.c.body
         ).where(
+            # The key leads the primary key: without it the lookup walked every live response.
+            among(conn, responses.c.key_id, {key_id for key_id, _ in wanted}),
             among(conn, responses.c.fingerprint, {fingerprint for _, fingerprint in wanted}),
             responses.c.expires_ms > now_ms,
         )
@@ -62,6 +64,7 @@ async def keep_many(
     # Expired answers under the same fingerprints give way to the new ones.
     await conn.execute(
         delete(responses).where(
+            among(conn, responses.c.key_id, {key_id for key_id, _, _, _ in answers}),
             among(conn, responses.c.fingerprint, {fp for _, fp, _, _ in answers}),
             responses.c.expires_ms <= now_ms,
         )
