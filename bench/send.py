@@ -55,6 +55,8 @@ def main() -> None:
         )
         print(f"/sms/send closed loop, {args.concurrency} connections ({served.label})")
         print(closed.format())
+        # The open loop measures a steady rate: the closed loop's backlog goes out first.
+        wait_delivered(served, closed.result_codes.get("TS-1024", 0))
         opened = run(
             run_load(
                 served.base_url,
