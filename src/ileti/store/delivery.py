@@ -108,24 +108,18 @@ _Found = dict[tuple[str, str], list[tuple[int, int, str]]]
 
 async def _find_parts(conn: AsyncConnection, receipts: Sequence[ReceiptUpdate]) -> _Found:
     """(carrier, operator id) → parts, for every key any of the receipts may mean."""
-    keys = sorted({key for r in receipts for key in r.keys})
-    carriers = {r.carrier for r in receipts}
-    found: _Found = {}
-    for start in range(0, len(keys), 2000):
-        rows = await conn.execute(
-            select(
-                parts.c.carrier,
-                parts.c.operator_id,
-                parts.c.message_id,
-                parts.c.part,
-                parts.c.status,
-            ).where(
-                parts.c.carrier.in_(carriers),
-                among(conn, parts.c.operator_id, keys[start : start + 2000]),
-            )
+    keys = {key for r in receipts for key in r.keys}
+    rows = await conn.execute(
+        select(
+            parts.c.carrier, parts.c.operator_id, parts.c.message_id, parts.c.part, parts.c.status
+        ).where(
+            parts.c.carrier.in_({r.carrier for r in receipts}),
+            among(conn, parts.c.operator_id, keys),
         )
-        for carrier, operator_id, message_id, part, status in rows:
-            found.setdefault((carrier, operator_id), []).append((message_id, part, status))
+    )
+    found: _Found = {}
+    for carrier, operator_id, message_id, part, status in rows:
+        found.setdefault((carrier, operator_id), []).append((message_id, part, status))
     return found
 
 

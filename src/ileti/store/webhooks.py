@@ -284,7 +284,9 @@ async def release(conn: AsyncConnection, event_ids: Sequence[str]) -> None:
     if event_ids:
         await conn.execute(
             update(events)
-            .where(events.c.id.in_(list(event_ids)), events.c.status == EventStatus.PENDING.value)
+            .where(
+                among(conn, events.c.id, event_ids), events.c.status == EventStatus.PENDING.value
+            )
             .values(lease_until_ms=0, lease_owner=None)
         )
 
@@ -405,11 +407,11 @@ async def extend_lease(
     conn: AsyncConnection, owner: str, event_ids: Sequence[str], until_ms: int
 ) -> None:
     """Keep claimed events leased while they wait for their receiver or travel to it."""
-    for start in range(0, len(event_ids), 1000):
+    if event_ids:
         await conn.execute(
             update(events)
             .where(
-                events.c.id.in_(list(event_ids[start : start + 1000])),
+                among(conn, events.c.id, event_ids),
                 events.c.lease_owner == owner,
                 events.c.status == EventStatus.PENDING.value,
             )
