@@ -22,6 +22,7 @@ from ileti.store.sqlite_inline import connector
 from ileti.store.write_lock import WriteLock
 
 _WRITE = "ileti_write"
+_CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
 
 
 class Database:
@@ -80,8 +81,9 @@ class Database:
         """
         if self._writer_lock is None:
             async with self.engine.begin() as conn:
-                if batches and self.is_postgres:
-                    await conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+                # SQLAlchemy's asyncpg adapter begins on the server only at the first statement
+                # it runs itself: begin now, so that a ``sql.Raw`` statement run first is inside.
+                await conn.exec_driver_sql(_CUSTOM_PLANS if batches else "SELECT 1")
                 yield conn
             return
         async with self._writer_lock.hold(urgent):

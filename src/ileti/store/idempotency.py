@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.store.models import IdempotentResponse
-from ileti.store.sql import among
+from ileti.store.sql import Raw
 
 responses = IdempotentResponse.__table__
 
@@ -27,6 +27,20 @@ class KeptResponse:
     fields: dict[str, object]
 
 
+# The key leads the primary key: without it the lookup walked every live response.
+_FIND = Raw(
+    "SELECT key_id, fingerprint, request_hash, body FROM idempotency"
+    " WHERE key_id = ANY($1) AND fingerprint = ANY($2) AND expires_ms > $3"
+)
+_FORGET_EXPIRED = Raw(
+    "DELETE FROM idempotency WHERE key_id = ANY($1) AND fingerprint = ANY($2) AND expires_ms <= $3"
+)
+_KEEP = Raw(
+    "INSERT INTO idempotency (key_id, fingerprint, request_hash, status_code, body, expires_ms)"
+    " VALUES ($1, $2, $3, 200, $4, $5)"
+)
+
+
 async def find_many(
     conn: AsyncConnection, identities: list[tuple[int, str]], now_ms: int
 ) -> dict[tuple[int, str], KeptResponse]:
@@ -34,15 +48,11 @@ async def find_many(
     if not identities:
         return {}
     wanted = set(identities)
-    rows = await conn.execute(
-        select(
-            responses.c.key_id, responses.c.fingerprint, responses.c.request_hash, responses.c.body
-        ).where(
-            # The key leads the primary key: without it the lookup walked every live response.
-            among(conn, responses.c.key_id, {key_id for key_id, _ in wanted}),
-            among(conn, responses.c.fingerprint, {fingerprint for _, fingerprint in wanted}),
-            responses.c.expires_ms > now_ms,
-        )
+    rows = await _FIND.rows(
+        conn,
+        {key_id for key_id, _ in wanted},
+        {fingerprint for _, fingerprint in wanted},
+        now_ms,
     )
     found: dict[tuple[int, str], KeptResponse] = {}
     for key_id, fingerprint, request_hash, body in rows:
@@ -62,24 +72,19 @@ async def keep_many(
     if not answers:
         return
     # Expired answers under the same fingerprints give way to the new ones.
-    await conn.execute(
-        delete(responses).where(
-            among(conn, responses.c.key_id, {key_id for key_id, _, _, _ in answers}),
-            among(conn, responses.c.fingerprint, {fp for _, fp, _, _ in answers}),
-            responses.c.expires_ms <= now_ms,
-        )
+    await _FORGET_EXPIRED.run(
+        conn, {key_id for key_id, _, _, _ in answers}, {fp for _, fp, _, _ in answers}, now_ms
     )
-    await conn.execute(
-        insert(responses),
+    await _KEEP.run_many(
+        conn,
         [
-            {
-                "key_id": key_id,
-                "fingerprint": fingerprint,
-                "request_hash": response.request_hash,
-                "status_code": 200,
-                "body": orjson.dumps({"code": response.code, "fields": response.fields}).decode(),
-                "expires_ms": now_ms + ttl_ms,
-            }
+            (
+                key_id,
+                fingerprint,
+                response.request_hash,
+                orjson.dumps({"code": response.code, "fields": response.fields}).decode(),
+                now_ms + ttl_ms,
+            )
             for key_id, fingerprint, response, ttl_ms in answers
         ],
     )

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ileti.store.models import Account, LedgerEntry, utcnow
+from ileti.store.models import LedgerEntry, utcnow
+from ileti.store.sql import Raw
 
-accounts = Account.__table__
 ledger = LedgerEntry.__table__
 
 
@@ -47,10 +47,6 @@ class Posting:
     entry_id: int
 
 
-def _column(balance: Balance):
-    return accounts.c.credits if balance is Balance.MAIN else accounts.c.international_kurus
-
-
 async def post(
     conn: AsyncConnection,
     account_id: int,
@@ -64,32 +60,17 @@ async def post(
 
     Must run inside the caller's write transaction, which it leaves for the caller to commit.
     """
-    column = _column(balance)
-    stmt = update(accounts).where(accounts.c.id == account_id)
-    if amount < 0:
-        stmt = stmt.where(column >= -amount)
-    row = (await conn.execute(stmt.values({column: column + amount}).returning(column))).first()
-    if row is None:
+    rows = await _MOVE[balance].rows(conn, account_id, amount)
+    if not rows:
         raise InsufficientBalance(f"account {account_id} cannot pay {-amount} from {balance}")
+    balance_after = rows[0][0]
+    entry = (account_id, balance.value, amount, balance_after, kind.value, reference, utcnow())
     try:
-        result = await conn.execute(
-            insert(ledger)
-            .values(
-                account_id=account_id,
-                balance=balance.value,
-                amount=amount,
-                balance_after=row[0],
-                kind=kind.value,
-                reference=reference,
-                note=note,
-                created_at=utcnow(),
-            )
-            .returning(ledger.c.id)
-        )
+        [(entry_id,)] = await _ENTER_ONE.rows(conn, *entry, note)
     except IntegrityError as exc:
         # The caller's transaction rolls back, taking the balance update with it.
         raise DuplicateEntry(f"{kind} {reference} is already in the ledger") from exc
-    return Posting(balance_after=row[0], entry_id=result.scalar_one())
+    return Posting(balance_after=balance_after, entry_id=entry_id)
 
 
 async def post_many(
@@ -105,37 +86,41 @@ async def post_many(
     be paid. Each entry still gets its own ledger row, with the balance after it.
     """
     total = sum(amount for amount, _ in entries)
-    column = _column(balance)
-    stmt = update(accounts).where(accounts.c.id == account_id)
-    if total < 0:
-        stmt = stmt.where(column >= -total)
-    row = (await conn.execute(stmt.values({column: column + total}).returning(column))).first()
-    if row is None:
+    rows = await _MOVE[balance].rows(conn, account_id, total)
+    if not rows:
         raise InsufficientBalance(f"account {account_id} cannot pay {-total} from {balance}")
-    running = row[0] - total
+    running = rows[0][0] - total
     afters: list[int] = []
-    rows = []
+    postings = []
     now = utcnow()
     for amount, reference in entries:
         running += amount
         afters.append(running)
-        rows.append(
-            {
-                "account_id": account_id,
-                "balance": balance.value,
-                "amount": amount,
-                "balance_after": running,
-                "kind": kind.value,
-                "reference": reference,
-                "note": None,
-                "created_at": now,
-            }
-        )
+        postings.append((account_id, balance.value, amount, running, kind.value, reference, now))
     try:
-        await conn.execute(insert(ledger), rows)
+        await _ENTER.run_many(conn, postings)
     except IntegrityError as exc:
         raise DuplicateEntry(f"a {kind} of this batch is already in the ledger") from exc
     return afters
+
+
+# The balance moves only where it stays at zero or above; no row back means it could not.
+_MOVE = {
+    balance: Raw(
+        f"UPDATE accounts SET {column} = {column} + $2"
+        f" WHERE id = $1 AND {column} + $2 >= 0 RETURNING {column}"
+    )
+    for balance, column in (
+        (Balance.MAIN, "credits"),
+        (Balance.INTERNATIONAL, "international_kurus"),
+    )
+}
+_ENTER = Raw(
+    "INSERT INTO credit_ledger"
+    " (account_id, balance, amount, balance_after, kind, reference, created_at, note)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)"
+)
+_ENTER_ONE = Raw(_ENTER.postgres.replace("NULL)", "$8) RETURNING id"))
 
 
 async def last_balance_after(

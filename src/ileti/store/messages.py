@@ -6,14 +6,14 @@ queued, and a refused request leaves no trace.
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, select, text
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.domain.lifecycle import MessageStatus
@@ -29,7 +29,7 @@ from ileti.store.models import (
     SenderId,
     UTCDateTime,
 )
-from ileti.store.sql import among
+from ileti.store.sql import Raw, sqlite_time
 
 messages = Message.__table__
 groups = Group.__table__
@@ -81,15 +81,27 @@ class Stored:
     group_id: int | None
 
 
+_TITLE_STATUSES = Raw(
+    "SELECT account_id, title, status FROM sender_ids"
+    " WHERE account_id = ANY($1) AND title = ANY($2)"
+)
+_WHOLE_BLACKLISTS = Raw(
+    "SELECT account_id, number, scope FROM blacklist WHERE account_id = ANY($1)"
+)
+_BLACKLISTED = Raw(_WHOLE_BLACKLISTS.postgres + " AND number = ANY($2)")
+_INTERNATIONAL = Raw("SELECT id, international_enabled FROM accounts WHERE id = ANY($1)")
+_NEXT_IDS = Raw(
+    "SELECT nextval('message_ids') FROM generate_series(1, $1)",
+    sqlite="INSERT INTO id_sequence (name, next_id) VALUES ('messages', $1 + 1)"
+    " ON CONFLICT (name) DO UPDATE SET next_id = id_sequence.next_id + $1 RETURNING next_id",
+)
+
+
 async def title_statuses(
     conn: AsyncConnection, account_ids: set[int], titles: set[str]
 ) -> dict[tuple[int, str], str]:
     """(account, title) → status, for the titles these accounts own."""
-    rows = await conn.execute(
-        select(sender_ids.c.account_id, sender_ids.c.title, sender_ids.c.status).where(
-            sender_ids.c.account_id.in_(account_ids), sender_ids.c.title.in_(titles)
-        )
-    )
+    rows = await _TITLE_STATUSES.rows(conn, account_ids, titles)
     return {(row[0], row[1]): row[2] for row in rows}
 
 
@@ -97,40 +109,27 @@ async def blacklisted(
     conn: AsyncConnection, account_ids: set[int], numbers: set[str]
 ) -> set[tuple[int, str, str]]:
     """(account, number, scope) for those of ``numbers`` these accounts have blacklisted."""
-    stmt = select(blacklist.c.account_id, blacklist.c.number, blacklist.c.scope).where(
-        blacklist.c.account_id.in_(account_ids)
-    )
     # A short list is looked up; against a long one (a big group) the account's whole
     # blacklist is read once instead.
     if len(numbers) <= 500:
-        stmt = stmt.where(among(conn, blacklist.c.number, numbers))
-    return {(row[0], row[1], row[2]) for row in await conn.execute(stmt) if row[1] in numbers}
+        rows = await _BLACKLISTED.rows(conn, account_ids, numbers)
+    else:
+        rows = await _WHOLE_BLACKLISTS.rows(conn, account_ids)
+    return {(row[0], row[1], row[2]) for row in rows if row[1] in numbers}
 
 
 async def international_switches(conn: AsyncConnection, account_ids: set[int]) -> dict[int, bool]:
-    rows = await conn.execute(
-        select(accounts.c.id, accounts.c.international_enabled).where(
-            accounts.c.id.in_(account_ids)
-        )
-    )
-    return {row[0]: row[1] for row in rows}
+    return {row[0]: bool(row[1]) for row in await _INTERNATIONAL.rows(conn, account_ids)}
 
 
 async def allocate_ids(conn: AsyncConnection, count: int) -> list[int]:
     """``count`` fresh ids from the sequence that messages and groups share."""
     if count <= 0:
         return []
+    rows = await _NEXT_IDS.rows(conn, count)
     if conn.dialect.name == "postgresql":
-        rows = await conn.execute(
-            text("SELECT nextval('message_ids') FROM generate_series(1, :n)"), {"n": count}
-        )
         return [row[0] for row in rows]
-    stmt = sqlite_insert(id_sequence).values(name="messages", next_id=count + 1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[id_sequence.c.name],
-        set_={"next_id": id_sequence.c.next_id + count},
-    ).returning(id_sequence.c.next_id)
-    next_id = (await conn.execute(stmt)).scalar_one()
+    next_id = rows[0][0]
     return list(range(next_id - count, next_id))
 
 
@@ -295,25 +294,20 @@ async def bulk_insert(conn: AsyncConnection, table: Table, rows: list[dict[str, 
     """Insert many rows: with COPY on PostgreSQL, through the driver's ``executemany`` on SQLite.
     For a group of 100,000 messages SQLAlchemy's per-row parameter handling would cost several
     times the insert itself."""
-    columns = list(rows[0])
+    columns = tuple(rows[0])
+    values = operator.itemgetter(*columns)
     if conn.dialect.name == "postgresql":
         if len(rows) < 100:
-            await conn.execute(insert(table), rows)
+            await _inserting(table.name, columns).run_many(conn, map(values, rows), converted=True)
             return
         raw = await conn.get_raw_connection()
-        values = operator.itemgetter(*columns)
         await raw.driver_connection.copy_records_to_table(
             table.name, records=[values(row) for row in rows], columns=columns
         )
         return
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join('?' for _ in columns)})"
-    )
-    values = operator.itemgetter(*columns)
     times = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, UTCDateTime)]
     if not times:
-        await conn.exec_driver_sql(sql, [values(row) for row in rows])
+        await _inserting(table.name, columns).run_many(conn, map(values, rows), converted=True)
         return
     # The rows of one request share their times: each distinct one is formatted once.
     formatted: dict[datetime, str] = {}
@@ -325,13 +319,13 @@ async def bulk_insert(conn: AsyncConnection, table: Table, rows: list[dict[str, 
             if moment is not None:
                 text_form = formatted.get(moment)
                 if text_form is None:
-                    text_form = formatted[moment] = _sqlite_time(moment)
+                    text_form = formatted[moment] = sqlite_time(moment)
                 record[i] = text_form
-        params.append(tuple(record))
-    await conn.exec_driver_sql(sql, params)
+        params.append(record)
+    await _inserting(table.name, columns).run_many(conn, params, converted=True)
 
 
-def _sqlite_time(moment: datetime) -> str:
-    """The form SQLAlchemy writes for DATETIME on SQLite: naive UTC, microseconds always."""
-    utc = moment.astimezone(UTC)
-    return f"{utc:%Y-%m-%d %H:%M:%S}.{utc.microsecond:06d}"
+@functools.cache
+def _inserting(table: str, columns: tuple[str, ...]) -> Raw:
+    placeholders = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
+    return Raw(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})")
