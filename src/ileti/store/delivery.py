@@ -7,18 +7,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.domain.lifecycle import MessageStatus, combine_parts
-from ileti.store.models import Message, MessagePart, PendingReceipt, utcnow
+from ileti.store.models import PendingReceipt, utcnow
 from ileti.store.queue import finish
-from ileti.store.sql import among
+from ileti.store.sql import Raw
 
-parts = MessagePart.__table__
-messages = Message.__table__
 pending = PendingReceipt.__table__
 
 
@@ -29,6 +27,32 @@ class ReceiptUpdate:
     carrier: str
     keys: tuple[str, ...]  # the id's normal form first, then its other readings
     status: MessageStatus  # delivered, failed or expired
+    error: str | None
+    received_ms: int
+
+
+_FINISH_PART = Raw(
+    "UPDATE message_parts SET status = $3, done_at = $4, error = $5"
+    " WHERE message_id = $1 AND part = $2"
+)
+_PARTS_BY_OPERATOR_ID = Raw(
+    "SELECT carrier, operator_id, message_id, part, status FROM message_parts"
+    " WHERE carrier = ANY($1) AND operator_id = ANY($2)"
+)
+_PART_STATES = Raw("SELECT message_id, status, error FROM message_parts WHERE message_id = ANY($1)")
+_WAITING_COLUMNS = "SELECT id, carrier, candidates, state, error, received_ms FROM pending_receipts"
+_WAITING_FOR = Raw(_WAITING_COLUMNS + " WHERE carrier = $1 AND operator_id = ANY($2)")
+_WAITING = Raw(_WAITING_COLUMNS + " ORDER BY id LIMIT $1")
+_FORGET = Raw("DELETE FROM pending_receipts WHERE id = ANY($1)")
+
+
+class Waiting(NamedTuple):
+    """A receipt stored to wait for its part."""
+
+    id: int
+    carrier: str
+    candidates: str
+    state: str
     error: str | None
     received_ms: int
 
@@ -51,7 +75,7 @@ async def apply_receipts(
     unmatched: list[ReceiptUpdate] = []
     touched: set[int] = set()
     found = await _find_parts(conn, receipts)
-    updates: list[dict[str, object]] = []
+    updates: list[tuple[object, ...]] = []
     claimed: set[tuple[int, int]] = set()
     for receipt in receipts:
         row = _best(found, receipt)
@@ -63,26 +87,11 @@ async def apply_receipts(
             outcome.duplicate += 1
             continue
         claimed.add((message_id, part))
-        updates.append(
-            {
-                "mid": message_id,
-                "pno": part,
-                "status": receipt.status.value,
-                "done_at": now,
-                "error": receipt.error,
-            }
-        )
+        updates.append((message_id, part, receipt.status.value, now, receipt.error))
         touched.add(message_id)
         outcome.applied += 1
     if updates:
-        await conn.execute(
-            update(parts)
-            .where(parts.c.message_id == bindparam("mid"), parts.c.part == bindparam("pno"))
-            .values(
-                status=bindparam("status"), done_at=bindparam("done_at"), error=bindparam("error")
-            ),
-            updates,
-        )
+        await _FINISH_PART.run_many(conn, updates)
     await settle(conn, touched, now)
     if keep and unmatched:
         await conn.execute(
@@ -109,16 +118,11 @@ _Found = dict[tuple[str, str], list[tuple[int, int, str]]]
 async def _find_parts(conn: AsyncConnection, receipts: Sequence[ReceiptUpdate]) -> _Found:
     """(carrier, operator id) → parts, for every key any of the receipts may mean."""
     keys = {key for r in receipts for key in r.keys}
-    rows = await conn.execute(
-        select(
-            parts.c.carrier, parts.c.operator_id, parts.c.message_id, parts.c.part, parts.c.status
-        ).where(
-            parts.c.carrier.in_({r.carrier for r in receipts}),
-            among(conn, parts.c.operator_id, keys),
-        )
-    )
+    carriers = {r.carrier for r in receipts}
     found: _Found = {}
-    for carrier, operator_id, message_id, part, status in rows:
+    for carrier, operator_id, message_id, part, status in await _PARTS_BY_OPERATOR_ID.rows(
+        conn, list(carriers), list(keys)
+    ):
         found.setdefault((carrier, operator_id), []).append((message_id, part, status))
     return found
 
@@ -137,11 +141,7 @@ async def settle(conn: AsyncConnection, message_ids: set[int], now: datetime) ->
     if not message_ids:
         return
     states: dict[int, list[tuple[MessageStatus, str | None]]] = {}
-    for message_id, status, error in await conn.execute(
-        select(parts.c.message_id, parts.c.status, parts.c.error).where(
-            among(conn, parts.c.message_id, message_ids)
-        )
-    ):
+    for message_id, status, error in await _PART_STATES.rows(conn, list(message_ids)):
         states.setdefault(message_id, []).append((MessageStatus(status), error))
     by_result: dict[tuple[MessageStatus, str | None], list[int]] = {}
     for message_id, part_states in states.items():
@@ -158,20 +158,14 @@ async def match_waiting(conn: AsyncConnection, carrier: str, operator_ids: Seque
     """Apply receipts that arrived before these parts were recorded. Returns how many."""
     if not operator_ids:
         return 0
-    rows = (
-        await conn.execute(
-            select(pending).where(
-                pending.c.carrier == carrier, among(conn, pending.c.operator_id, operator_ids)
-            )
-        )
-    ).all()
-    return await _replay(conn, rows)
+    rows = await _WAITING_FOR.rows(conn, carrier, list(operator_ids))
+    return await _replay(conn, [Waiting(*row) for row in rows])
 
 
 async def retry_waiting(conn: AsyncConnection, limit: int = 1000) -> int:
     """Try every waiting receipt again (their part may be recorded now). Returns matches."""
-    rows = (await conn.execute(select(pending).order_by(pending.c.id).limit(limit))).all()
-    return await _replay(conn, rows)
+    rows = await _WAITING.rows(conn, limit)
+    return await _replay(conn, [Waiting(*row) for row in rows])
 
 
 async def drop_waiting(conn: AsyncConnection, older_than_ms: int) -> int:
@@ -180,7 +174,7 @@ async def drop_waiting(conn: AsyncConnection, older_than_ms: int) -> int:
     return result.rowcount or 0
 
 
-async def _replay(conn: AsyncConnection, rows: Sequence[Any]) -> int:
+async def _replay(conn: AsyncConnection, rows: Sequence[Waiting]) -> int:
     if not rows:
         return 0
     receipts = [
@@ -199,5 +193,5 @@ async def _replay(conn: AsyncConnection, rows: Sequence[Any]) -> int:
         row.id for row, r in zip(rows, receipts, strict=True) if (r.carrier, r.keys) not in still
     ]
     if done:
-        await conn.execute(delete(pending).where(pending.c.id.in_(done)))
+        await _FORGET.run(conn, done)
     return outcome.applied + outcome.duplicate

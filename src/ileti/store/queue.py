@@ -10,19 +10,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import Select, bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.domain.lifecycle import MessageStatus
 from ileti.store import ledger, webhooks
 from ileti.store.ledger import Balance, EntryKind
-from ileti.store.models import Message, MessagePart, QueueEntry
-from ileti.store.sql import among
+from ileti.store.models import QueueEntry
+from ileti.store.sql import Raw, moment
 
 queue = QueueEntry.__table__
-messages = Message.__table__
-parts = MessagePart.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,19 +47,60 @@ class SubmittedPart:
     operator_id: str | None  # None: this part was refused permanently
 
 
-def _due(now_ms: int, max_priority: int | None) -> Select[tuple[int]]:
-    due = select(queue.c.message_id).where(
-        queue.c.due_ms <= now_ms, queue.c.lease_until_ms < now_ms
-    )
-    if max_priority is not None:
-        due = due.where(queue.c.priority <= max_priority)
-    return due
+# No priority limit: every entry's priority is at most this.
+_ANY_PRIORITY = 99
+
+_ANY_DUE = Raw(
+    "SELECT 1 FROM dispatch_queue WHERE due_ms <= $1 AND lease_until_ms < $1 AND priority <= $2"
+    " LIMIT 1"
+)
+_LEASE = """UPDATE dispatch_queue SET lease_until_ms = $2, lease_owner = $3, attempts = attempts + 1
+WHERE message_id IN (
+    SELECT message_id FROM dispatch_queue
+    WHERE due_ms <= $1 AND lease_until_ms < $1 AND priority <= $4
+    ORDER BY priority, due_ms LIMIT $5 {lock}
+)
+RETURNING message_id, attempts, priority"""
+_CLAIM = Raw(_LEASE.format(lock="FOR UPDATE SKIP LOCKED"), sqlite=_LEASE.format(lock=""))
+_CLAIMED_MESSAGES = Raw(
+    "SELECT id, title, sentto, text, lang, segments, status, expires_at FROM messages"
+    " WHERE id = ANY($1)"
+)
+_SUBMITTED = Raw("SELECT DISTINCT message_id FROM message_parts WHERE message_id = ANY($1)")
+_RECORD_PARTS = Raw(
+    "INSERT INTO message_parts (message_id, part, carrier, operator_id, status, done_at, error)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+)
+_MARK_SENT = Raw(
+    "UPDATE messages SET status = 'sent', sent_at = $3, carrier = $2"
+    " WHERE id = $1 AND status = 'queued'"
+)
+_DEQUEUE = Raw("DELETE FROM dispatch_queue WHERE message_id = ANY($1)")
+_FINISH = Raw(
+    "UPDATE messages SET status = $2, done_at = $3, error_reason = $4"
+    " WHERE id = ANY($1) AND status = ANY($5)"
+    " RETURNING id, account_id, cost, cost_balance, key_id, sentto, segments, group_id"
+)
+
+
+class Finished(NamedTuple):
+    """A message that just reached a final state: what its refund and its event need."""
+
+    id: int
+    account_id: int
+    cost: int
+    cost_balance: str
+    key_id: int
+    sentto: str
+    segments: int
+    group_id: int | None
 
 
 async def any_due(conn: AsyncConnection, now_ms: int, max_priority: int | None = None) -> bool:
     """Whether a claim would find work (at this priority or above): a read, so that a loop
     with nothing to do takes no write lock."""
-    return (await conn.execute(_due(now_ms, max_priority).limit(1))).first() is not None
+    limit = _ANY_PRIORITY if max_priority is None else max_priority
+    return bool(await _ANY_DUE.rows(conn, now_ms, limit))
 
 
 async def claim(
@@ -73,58 +113,30 @@ async def claim(
 ) -> list[Claimed]:
     """Lease up to ``limit`` due entries, most urgent first (OTP, then single, then bulk);
     with ``max_priority``, none less urgent than that."""
-    due = _due(now_ms, max_priority).order_by(queue.c.priority, queue.c.due_ms).limit(limit)
-    if conn.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    leased = await conn.execute(
-        update(queue)
-        .where(queue.c.message_id.in_(due.scalar_subquery()))
-        .values(
-            lease_until_ms=now_ms + lease_ms,
-            lease_owner=owner,
-            attempts=queue.c.attempts + 1,
-        )
-        .returning(queue.c.message_id, queue.c.attempts, queue.c.priority)
-    )
-    leased_rows = leased.all()
-    attempts = {row[0]: row[1] for row in leased_rows}
-    priorities = {row[0]: row[2] for row in leased_rows}
-    if not attempts:
+    highest = _ANY_PRIORITY if max_priority is None else max_priority
+    leased = await _CLAIM.rows(conn, now_ms, now_ms + lease_ms, owner, highest, limit)
+    if not leased:
         return []
-    rows = await conn.execute(
-        select(
-            messages.c.id,
-            messages.c.title,
-            messages.c.sentto,
-            messages.c.text,
-            messages.c.lang,
-            messages.c.segments,
-            messages.c.status,
-            messages.c.expires_at,
-        ).where(among(conn, messages.c.id, attempts))
-    )
-    found = {row.id: row for row in rows}
-    submitted = {
-        row[0]
-        for row in await conn.execute(
-            select(parts.c.message_id).distinct().where(among(conn, parts.c.message_id, attempts))
-        )
-    }
+    attempts = {row[0]: row[1] for row in leased}
+    priorities = {row[0]: row[2] for row in leased}
+    ids = list(attempts)
+    found = await _CLAIMED_MESSAGES.rows(conn, ids)
+    submitted = {row[0] for row in await _SUBMITTED.rows(conn, ids)}
     claimed = [
         Claimed(
             id=message_id,
             attempts=attempts[message_id],
-            title=row.title,
-            sentto=row.sentto,
-            text=row.text,
-            lang=row.lang,
-            segments=row.segments,
-            status=row.status,
-            expires_at=row.expires_at,
+            title=title,
+            sentto=sentto,
+            text=text,
+            lang=lang,
+            segments=segments,
+            status=status,
+            expires_at=moment(expires_at),
             already_submitted=message_id in submitted,
             priority=priorities[message_id],
         )
-        for message_id, row in found.items()
+        for message_id, title, sentto, text, lang, segments, status, expires_at in found
     ]
     claimed.sort(key=lambda c: c.id)
     return claimed
@@ -139,39 +151,25 @@ async def record_sent(
     if not sent:
         return
     await webhooks.announce_sent(conn, [message_id for message_id, _, _ in sent], now)
-    await conn.execute(
-        insert(parts),
+    sent_value = MessageStatus.SENT.value
+    failed_value = MessageStatus.FAILED.value
+    await _RECORD_PARTS.run_many(
+        conn,
         [
-            {
-                "message_id": message_id,
-                "part": p.part,
-                "carrier": carrier,
-                "operator_id": p.operator_id or "",
-                "status": (
-                    MessageStatus.SENT.value if p.operator_id else MessageStatus.FAILED.value
-                ),
-                "done_at": None if p.operator_id else now,
-                "error": None if p.operator_id else "refused by the operator",
-            }
+            (message_id, p.part, carrier, p.operator_id, sent_value, None, None)
+            if p.operator_id
+            else (message_id, p.part, carrier, "", failed_value, now, "refused by the operator")
             for message_id, carrier, message_parts in sent
             for p in message_parts
         ],
     )
-    await conn.execute(
-        update(messages)
-        .where(
-            messages.c.id == bindparam("message_id"),
-            messages.c.status == MessageStatus.QUEUED.value,
-        )
-        .values(status=MessageStatus.SENT.value, sent_at=now, carrier=bindparam("carrier")),
-        [{"message_id": message_id, "carrier": carrier} for message_id, carrier, _ in sent],
-    )
+    await _MARK_SENT.run_many(conn, [(message_id, carrier, now) for message_id, carrier, _ in sent])
     await dequeue(conn, [message_id for message_id, _, _ in sent])
 
 
 async def dequeue(conn: AsyncConnection, message_ids: Sequence[int]) -> None:
     if message_ids:
-        await conn.execute(delete(queue).where(among(conn, queue.c.message_id, message_ids)))
+        await _DEQUEUE.run(conn, list(message_ids))
 
 
 async def retry_later(conn: AsyncConnection, delays_ms: dict[int, int], now_ms: int) -> None:
@@ -201,25 +199,12 @@ async def finish(
     """
     if not message_ids:
         return []
-    moved = await conn.execute(
-        update(messages)
-        .where(
-            among(conn, messages.c.id, message_ids),
-            messages.c.status.in_([s.value for s in from_status]),
+    rows = [
+        Finished(*row)
+        for row in await _FINISH.rows(
+            conn, list(message_ids), status.value, now, reason, [s.value for s in from_status]
         )
-        .values(status=status.value, done_at=now, error_reason=reason)
-        .returning(
-            messages.c.id,
-            messages.c.account_id,
-            messages.c.cost,
-            messages.c.cost_balance,
-            messages.c.key_id,
-            messages.c.sentto,
-            messages.c.segments,
-            messages.c.group_id,
-        )
-    )
-    rows = moved.all()
+    ]
     if status.refunded:
         for row in rows:
             if row.cost:

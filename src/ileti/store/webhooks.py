@@ -12,14 +12,15 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
+import orjson
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.domain.lifecycle import MessageStatus
-from ileti.store.models import ApiKey, Message, WebhookAttempt, WebhookEvent
-from ileti.store.sql import among
+from ileti.store.models import ApiKey, WebhookAttempt, WebhookEvent
+from ileti.store.sql import Raw, among
 from ileti.webhooks.events import (
     EventType,
     NewEvent,
@@ -32,13 +33,33 @@ from ileti.webhooks.events import (
 events = WebhookEvent.__table__
 attempts = WebhookAttempt.__table__
 api_keys = ApiKey.__table__
-messages = Message.__table__
 
 
 class EventStatus(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
     DEAD = "dead"
+
+
+_CONFIGS = Raw("SELECT id, webhook FROM api_keys WHERE id = ANY($1) AND webhook IS NOT NULL")
+# Read by primary key alone: a join or a filter on their state lets the planner pick a walk
+# over every queued message instead.
+_MESSAGES = Raw(
+    "SELECT id, key_id, sentto, segments, group_id, status FROM messages WHERE id = ANY($1)"
+)
+_DUE = (
+    "SELECT 1 FROM webhook_events WHERE status = 'pending' AND due_ms <= $1 AND lease_until_ms < $1"
+)
+_ANY_DUE = Raw(_DUE + " LIMIT 1")
+_ANY_DUE_BUT = Raw(_DUE + " AND NOT key_id = ANY($2) LIMIT 1")
+
+
+class _Moving(NamedTuple):
+    id: int
+    key_id: int
+    sentto: str
+    segments: int
+    group_id: int | None
 
 
 # Settings.
@@ -60,12 +81,10 @@ async def configs(conn: AsyncConnection, key_ids: Iterable[int]) -> dict[int, We
     wanted = sorted(set(key_ids))
     if not wanted:
         return {}
-    rows = await conn.execute(
-        select(api_keys.c.id, api_keys.c.webhook).where(
-            api_keys.c.id.in_(wanted), api_keys.c.webhook.is_not(None)
-        )
-    )
-    found = {key_id: WebhookConfig.from_json(data) for key_id, data in rows}
+    found = {
+        key_id: WebhookConfig.from_json(orjson.loads(data) if isinstance(data, str) else data)
+        for key_id, data in await _CONFIGS.rows(conn, wanted)
+    }
     return {key_id: config for key_id, config in found.items() if config is not None}
 
 
@@ -98,24 +117,14 @@ async def announce_sent(conn: AsyncConnection, message_ids: Sequence[int], now: 
     """``sms.sent`` for those of these queued messages whose key wants it.
 
     Called before they move, in the same transaction, so only messages that do move count.
-    The messages are read by primary key alone: a join or a filter on their state lets the
-    planner pick a walk over every queued message instead.
     """
     if not message_ids:
         return
-    rows = (
-        await conn.execute(
-            select(
-                messages.c.id,
-                messages.c.key_id,
-                messages.c.sentto,
-                messages.c.segments,
-                messages.c.group_id,
-                messages.c.status,
-            ).where(among(conn, messages.c.id, message_ids))
-        )
-    ).all()
-    moving = [row for row in rows if row.status == MessageStatus.QUEUED.value]
+    moving = [
+        _Moving(*row[:5])
+        for row in await _MESSAGES.rows(conn, list(message_ids))
+        if row[5] == MessageStatus.QUEUED.value
+    ]
     settings = await configs(conn, {row.key_id for row in moving})
     if settings:
         await announce(conn, moving, settings, MessageStatus.SENT, None, now)
@@ -200,7 +209,9 @@ def _due(now_ms: int, skip_keys: Collection[int]) -> Any:
 
 async def any_due(conn: AsyncConnection, now_ms: int, skip_keys: Collection[int] = ()) -> bool:
     """Whether a claim would find an event: a read, so an idle sender takes no write lock."""
-    return (await conn.execute(_due(now_ms, skip_keys).limit(1))).first() is not None
+    if skip_keys:
+        return bool(await _ANY_DUE_BUT.rows(conn, now_ms, list(skip_keys)))
+    return bool(await _ANY_DUE.rows(conn, now_ms))
 
 
 async def claim(
