@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ileti.domain.lifecycle import MessageStatus, combine_parts
 from ileti.store.models import PendingReceipt, utcnow
 from ileti.store.queue import finish
-from ileti.store.sql import Raw
+from ileti.store.sql import Raw, is_postgres
 
 pending = PendingReceipt.__table__
 
@@ -34,6 +34,13 @@ class ReceiptUpdate:
 _FINISH_PART = Raw(
     "UPDATE message_parts SET status = $3, done_at = $4, error = $5"
     " WHERE message_id = $1 AND part = $2"
+)
+# PostgreSQL takes the batch as arrays in one statement (see ``queue.record_sent``).
+_FINISH_PARTS = Raw(
+    "UPDATE message_parts AS p SET status = w.status, done_at = $5, error = w.error"
+    " FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[])"
+    " AS w(message_id, part, status, error)"
+    " WHERE p.message_id = w.message_id AND p.part = w.part"
 )
 _PARTS_BY_OPERATOR_ID = Raw(
     "SELECT carrier, operator_id, message_id, part, status FROM message_parts"
@@ -75,7 +82,7 @@ async def apply_receipts(
     unmatched: list[ReceiptUpdate] = []
     touched: set[int] = set()
     found = await _find_parts(conn, receipts)
-    updates: list[tuple[object, ...]] = []
+    updates: list[tuple[int, int, str, str | None]] = []
     claimed: set[tuple[int, int]] = set()
     for receipt in receipts:
         row = _best(found, receipt)
@@ -87,11 +94,14 @@ async def apply_receipts(
             outcome.duplicate += 1
             continue
         claimed.add((message_id, part))
-        updates.append((message_id, part, receipt.status.value, now, receipt.error))
+        updates.append((message_id, part, receipt.status.value, receipt.error))
         touched.add(message_id)
         outcome.applied += 1
-    if updates:
-        await _FINISH_PART.run_many(conn, updates)
+    if updates and is_postgres(conn):
+        mids, pnos, states, errors = (list(c) for c in zip(*updates, strict=True))
+        await _FINISH_PARTS.run(conn, mids, pnos, states, errors, now)
+    elif updates:
+        await _FINISH_PART.run_many(conn, [(m, p, s, now, e) for m, p, s, e in updates])
     await settle(conn, touched, now)
     if keep and unmatched:
         await conn.execute(

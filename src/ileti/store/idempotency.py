@@ -27,14 +27,15 @@ class KeptResponse:
     fields: dict[str, object]
 
 
-# The key leads the primary key: without it the lookup walked every live response.
-_FIND = Raw(
-    "SELECT key_id, fingerprint, request_hash, body FROM idempotency"
-    " WHERE key_id = ANY($1) AND fingerprint = ANY($2) AND expires_ms > $3"
-)
-_FORGET_EXPIRED = Raw(
-    "DELETE FROM idempotency WHERE key_id = ANY($1) AND fingerprint = ANY($2) AND expires_ms <= $3"
-)
+# By the whole primary key. A plan cached for lists (made while the table was empty) may look
+# up the key alone and walk every response it keeps; a lone pair is looked up by equality.
+_WHERE_ANY = " WHERE key_id = ANY($1) AND fingerprint = ANY($2) AND expires_ms "
+_WHERE_ONE = " WHERE key_id = $1 AND fingerprint = $2 AND expires_ms "
+_COLUMNS = "SELECT key_id, fingerprint, request_hash, body FROM idempotency"
+_FIND = Raw(_COLUMNS + _WHERE_ANY + "> $3")
+_FIND_ONE = Raw(_COLUMNS + _WHERE_ONE + "> $3")
+_FORGET_EXPIRED = Raw("DELETE FROM idempotency" + _WHERE_ANY + "<= $3")
+_FORGET_EXPIRED_ONE = Raw("DELETE FROM idempotency" + _WHERE_ONE + "<= $3")
 _KEEP = Raw(
     "INSERT INTO idempotency (key_id, fingerprint, request_hash, status_code, body, expires_ms)"
     " VALUES ($1, $2, $3, 200, $4, $5)"
@@ -48,12 +49,15 @@ async def find_many(
     if not identities:
         return {}
     wanted = set(identities)
-    rows = await _FIND.rows(
-        conn,
-        {key_id for key_id, _ in wanted},
-        {fingerprint for _, fingerprint in wanted},
-        now_ms,
-    )
+    if len(wanted) == 1:
+        rows = await _FIND_ONE.rows(conn, *identities[0], now_ms)
+    else:
+        rows = await _FIND.rows(
+            conn,
+            {key_id for key_id, _ in wanted},
+            {fingerprint for _, fingerprint in wanted},
+            now_ms,
+        )
     found: dict[tuple[int, str], KeptResponse] = {}
     for key_id, fingerprint, request_hash, body in rows:
         if (key_id, fingerprint) in wanted:
@@ -72,9 +76,12 @@ async def keep_many(
     if not answers:
         return
     # Expired answers under the same fingerprints give way to the new ones.
-    await _FORGET_EXPIRED.run(
-        conn, {key_id for key_id, _, _, _ in answers}, {fp for _, fp, _, _ in answers}, now_ms
-    )
+    if len(answers) == 1:
+        await _FORGET_EXPIRED_ONE.run(conn, answers[0][0], answers[0][1], now_ms)
+    else:
+        await _FORGET_EXPIRED.run(
+            conn, {key_id for key_id, _, _, _ in answers}, {fp for _, fp, _, _ in answers}, now_ms
+        )
     await _KEEP.run_many(
         conn,
         [

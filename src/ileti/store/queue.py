@@ -19,7 +19,7 @@ from ileti.domain.lifecycle import MessageStatus
 from ileti.store import ledger, webhooks
 from ileti.store.ledger import Balance, EntryKind
 from ileti.store.models import QueueEntry
-from ileti.store.sql import Raw, moment
+from ileti.store.sql import Raw, is_postgres, moment
 
 queue = QueueEntry.__table__
 
@@ -74,6 +74,18 @@ _RECORD_PARTS = Raw(
 _MARK_SENT = Raw(
     "UPDATE messages SET status = 'sent', sent_at = $3, carrier = $2"
     " WHERE id = $1 AND status = 'queued'"
+)
+# PostgreSQL takes a batch as arrays, in one statement: row by row, each row would be planned
+# on its own (a dispatcher's transaction plans for its values, see ``Database.write``).
+_RECORD_PARTS_ALL = Raw(
+    "INSERT INTO message_parts (message_id, part, carrier, operator_id, status, done_at, error)"
+    " SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[],"
+    " $6::timestamptz[], $7::text[])"
+)
+_MARK_SENT_ALL = Raw(
+    "UPDATE messages AS m SET status = 'sent', sent_at = $3, carrier = w.carrier"
+    " FROM unnest($1::bigint[], $2::text[]) AS w(id, carrier)"
+    " WHERE m.id = w.id AND m.status = 'queued'"
 )
 _DEQUEUE = Raw("DELETE FROM dispatch_queue WHERE message_id = ANY($1)")
 _FINISH = Raw(
@@ -153,17 +165,21 @@ async def record_sent(
     await webhooks.announce_sent(conn, [message_id for message_id, _, _ in sent], now)
     sent_value = MessageStatus.SENT.value
     failed_value = MessageStatus.FAILED.value
-    await _RECORD_PARTS.run_many(
-        conn,
-        [
-            (message_id, p.part, carrier, p.operator_id, sent_value, None, None)
-            if p.operator_id
-            else (message_id, p.part, carrier, "", failed_value, now, "refused by the operator")
-            for message_id, carrier, message_parts in sent
-            for p in message_parts
-        ],
-    )
-    await _MARK_SENT.run_many(conn, [(message_id, carrier, now) for message_id, carrier, _ in sent])
+    part_rows = [
+        (message_id, p.part, carrier, p.operator_id, sent_value, None, None)
+        if p.operator_id
+        else (message_id, p.part, carrier, "", failed_value, now, "refused by the operator")
+        for message_id, carrier, message_parts in sent
+        for p in message_parts
+    ]
+    if is_postgres(conn):
+        await _RECORD_PARTS_ALL.run(conn, *map(list, zip(*part_rows, strict=True)))
+        await _MARK_SENT_ALL.run(
+            conn, [message_id for message_id, _, _ in sent], [c for _, c, _ in sent], now
+        )
+    else:
+        await _RECORD_PARTS.run_many(conn, part_rows)
+        await _MARK_SENT.run_many(conn, [(message_id, c, now) for message_id, c, _ in sent])
     await dequeue(conn, [message_id for message_id, _, _ in sent])
 
 

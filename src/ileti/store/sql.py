@@ -16,6 +16,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
+def is_postgres(conn: AsyncConnection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
 def among(conn: AsyncConnection, column: ColumnElement[Any], values: Collection[Any]) -> Any:
     """``column IN values`` with the values as one parameter.
 
@@ -135,8 +139,10 @@ def _translated(exc: Exception, statement: str) -> DBAPIError:
 
 def sqlite_time(moment: datetime) -> str:
     """The form SQLAlchemy writes for DATETIME on SQLite: naive UTC, microseconds always."""
-    utc = moment.astimezone(UTC)
-    return f"{utc:%Y-%m-%d %H:%M:%S}.{utc.microsecond:06d}"
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    # "YYYY-MM-DD HH:MM:SS.ffffff" and the offset, which is cut off.
+    return moment.isoformat(" ", "microseconds")[:26]
 
 
 def moment(value: datetime | str | None) -> datetime | None:
