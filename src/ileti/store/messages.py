@@ -19,25 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ileti.domain.lifecycle import MessageStatus
 from ileti.store import ledger
 from ileti.store.ledger import Balance, EntryKind, InsufficientBalance
-from ileti.store.models import (
-    Account,
-    BlacklistEntry,
-    Group,
-    IdSequence,
-    Message,
-    QueueEntry,
-    SenderId,
-    UTCDateTime,
-)
+from ileti.store.models import BlacklistEntry, Group, Message, QueueEntry, UTCDateTime
 from ileti.store.sql import Raw, sqlite_time
 
 messages = Message.__table__
 groups = Group.__table__
 queue = QueueEntry.__table__
-sender_ids = SenderId.__table__
 blacklist = BlacklistEntry.__table__
-accounts = Account.__table__
-id_sequence = IdSequence.__table__
 
 # Lower is dispatched first.
 PRIORITY_OTP = 0
