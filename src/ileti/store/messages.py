@@ -7,24 +7,20 @@ queued, and a refused request leaves no trace.
 from __future__ import annotations
 
 import functools
-import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.domain.lifecycle import MessageStatus
 from ileti.store import ledger
 from ileti.store.ledger import Balance, EntryKind, InsufficientBalance
-from ileti.store.models import BlacklistEntry, Group, Message, QueueEntry, UTCDateTime
-from ileti.store.sql import Raw, sqlite_time
+from ileti.store.models import BlacklistEntry, Message
+from ileti.store.sql import Raw, is_postgres, sqlite_time
 
 messages = Message.__table__
-groups = Group.__table__
-queue = QueueEntry.__table__
 blacklist = BlacklistEntry.__table__
 
 # Lower is dispatched first.
@@ -33,8 +29,9 @@ PRIORITY_SINGLE = 1
 PRIORITY_BULK = 2
 
 
-@dataclass(frozen=True, slots=True)
-class NewMessage:
+class NewMessage(NamedTuple):
+    """One recipient's message. A tuple: a group makes 100,000 of them per request."""
+
     sentto: str
     country: str
     operator: str | None
@@ -212,105 +209,121 @@ async def _debit(
     return refused
 
 
+_GROUP_COLUMNS = (
+    "id",
+    "account_id",
+    "key_id",
+    "title",
+    "total_recipients",
+    "accepted",
+    "number_of_sms",
+    "created_at",
+)
+_MESSAGE_COLUMNS = (
+    "id",
+    "account_id",
+    "key_id",
+    "group_id",
+    "kind",
+    "title",
+    "sentto",
+    "country",
+    "operator",
+    "text",
+    "sms_lang",
+    "lang",
+    "segments",
+    "content_type",
+    "status",
+    "cost",
+    "cost_balance",
+    "created_at",
+    "due_at",
+    "expires_at",
+    "attempts",
+)
+_QUEUE_COLUMNS = ("message_id", "priority", "due_ms", "lease_until_ms", "attempts")
+
+
 async def _insert(
     conn: AsyncConnection, stored: list[tuple[Submission, int | None, list[int]]]
 ) -> None:
+    # Rows are built as tuples in column order, times in the form the database takes: a
+    # group's 100,000 rows are not looked at again.
+    stamp: Callable[[datetime], Any] = _same if is_postgres(conn) else sqlite_time
     group_rows = [
-        {
-            "id": group_id,
-            "account_id": s.account_id,
-            "key_id": s.key_id,
-            "title": s.title,
-            "total_recipients": s.total_recipients,
-            "accepted": len(s.messages),
-            "number_of_sms": sum(m.segments for m in s.messages),
-            "created_at": s.created_at,
-        }
+        (
+            group_id,
+            s.account_id,
+            s.key_id,
+            s.title,
+            s.total_recipients,
+            len(s.messages),
+            sum(m.segments for m in s.messages),
+            stamp(s.created_at),
+        )
         for s, group_id, _ in stored
         if group_id is not None
     ]
     if group_rows:
-        await bulk_insert(conn, groups, group_rows)
-    message_rows = [
-        {
-            "id": message_id,
-            "account_id": s.account_id,
-            "key_id": s.key_id,
-            "group_id": group_id,
-            "kind": s.kind,
-            "title": s.title,
-            "sentto": m.sentto,
-            "country": m.country,
-            "operator": m.operator,
-            "text": m.text,
-            "sms_lang": m.sms_lang,
-            "lang": m.lang,
-            "segments": m.segments,
-            "content_type": s.content_type,
-            "status": MessageStatus.QUEUED.value,
-            "cost": m.cost,
-            "cost_balance": m.cost_balance.value,
-            "created_at": s.created_at,
-            "due_at": s.due_at,
-            "expires_at": s.expires_at,
-            "attempts": 0,
-        }
-        for s, group_id, message_ids in stored
-        for message_id, m in zip(message_ids, s.messages, strict=True)
-    ]
+        await bulk_insert(conn, "groups", _GROUP_COLUMNS, group_rows)
+    queued = MessageStatus.QUEUED.value
+    message_rows: list[tuple[Any, ...]] = []
+    queue_rows: list[tuple[int, int, int, int, int]] = []
+    for s, group_id, message_ids in stored:
+        account_id, key_id, kind, title, content_type = (
+            s.account_id, s.key_id, s.kind, s.title, s.content_type
+        )  # fmt: skip
+        created, due, expires = stamp(s.created_at), stamp(s.due_at), stamp(s.expires_at)
+        message_rows.extend(
+            (
+                message_id,
+                account_id,
+                key_id,
+                group_id,
+                kind,
+                title,
+                m.sentto,
+                m.country,
+                m.operator,
+                m.text,
+                m.sms_lang,
+                m.lang,
+                m.segments,
+                content_type,
+                queued,
+                m.cost,
+                m.cost_balance.value,
+                created,
+                due,
+                expires,
+                0,
+            )
+            for message_id, m in zip(message_ids, s.messages, strict=True)
+        )
+        priority, due_ms = s.priority, int(s.due_at.timestamp() * 1000)
+        queue_rows.extend((message_id, priority, due_ms, 0, 0) for message_id in message_ids)
     if not message_rows:
         return
-    await bulk_insert(conn, messages, message_rows)
-    await bulk_insert(
-        conn,
-        queue,
-        [
-            {
-                "message_id": message_id,
-                "priority": s.priority,
-                "due_ms": int(s.due_at.timestamp() * 1000),
-                "lease_until_ms": 0,
-                "attempts": 0,
-            }
-            for s, _, message_ids in stored
-            for message_id in message_ids
-        ],
-    )
+    await bulk_insert(conn, "messages", _MESSAGE_COLUMNS, message_rows)
+    await bulk_insert(conn, "dispatch_queue", _QUEUE_COLUMNS, queue_rows)
 
 
-async def bulk_insert(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows: with COPY on PostgreSQL, through the driver's ``executemany`` on SQLite.
-    For a group of 100,000 messages SQLAlchemy's per-row parameter handling would cost several
-    times the insert itself."""
-    columns = tuple(rows[0])
-    values = operator.itemgetter(*columns)
-    if conn.dialect.name == "postgresql":
-        if len(rows) < 100:
-            await _inserting(table.name, columns).run_many(conn, map(values, rows), converted=True)
-            return
+def _same(moment: datetime) -> datetime:
+    return moment
+
+
+async def bulk_insert(
+    conn: AsyncConnection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert rows (tuples in ``columns`` order, times as the database takes them): with COPY
+    on PostgreSQL, through the driver's ``executemany`` on SQLite. For a group of 100,000
+    messages SQLAlchemy's per-row parameter handling would cost several times the insert."""
+    if is_postgres(conn) and len(rows) >= 100:
         raw = await conn.get_raw_connection()
-        await raw.driver_connection.copy_records_to_table(
-            table.name, records=[values(row) for row in rows], columns=columns
-        )
+        await raw.driver_connection.copy_records_to_table(table, records=rows, columns=columns)
         return
-    times = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, UTCDateTime)]
-    if not times:
-        await _inserting(table.name, columns).run_many(conn, map(values, rows), converted=True)
-        return
-    # The rows of one request share their times: each distinct one is formatted once.
-    formatted: dict[datetime, str] = {}
-    params = []
-    for row in rows:
-        record = list(values(row))
-        for i in times:
-            moment = record[i]
-            if moment is not None:
-                text_form = formatted.get(moment)
-                if text_form is None:
-                    text_form = formatted[moment] = sqlite_time(moment)
-                record[i] = text_form
-        params.append(record)
-    await _inserting(table.name, columns).run_many(conn, params, converted=True)
+    await _inserting(table, columns).run_many(conn, rows, converted=True)
 
 
 @functools.cache
