@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy.exc import IntegrityError
@@ -32,7 +32,7 @@ from ileti.domain.encoding import (
     parse_sms_lang,
 )
 from ileti.domain.numbers import InvalidNumber, PhoneNumber, normalise
-from ileti.domain.pricing import Price, price_of
+from ileti.domain.pricing import price_of
 from ileti.domain.schedule import InvalidSchedule, due_time
 from ileti.metrics import OTP_REFUSED
 from ileti.store import idempotency
@@ -60,8 +60,7 @@ IDEMPOTENCY_KEY_MS = 24 * 3600 * 1000
 DEFAULT_VALIDITY_MINUTES = 1440
 
 
-@dataclass(frozen=True, slots=True)
-class Recipient:
+class Recipient(NamedTuple):
     index: int
     raw: str
     number: PhoneNumber
@@ -393,30 +392,36 @@ def _plan(request: SendRequest, facts: Facts, now: datetime) -> tuple[Submission
     rejected = list(order.rejected)
     accepted: list[NewMessage] = []
     advertising = order.content_type == ADVERTISING
+    international = facts.international.get(account_id, False)
     lang = str(order.lang.value)
-    prices: dict[tuple[str, int, bool], Price] = {}
+    # What recipients of one country and length share: worked out once per request.
+    tariffs: dict[tuple[str, int, bool], tuple[int, Balance, str]] = {}
     for r in order.recipients:
-        if facts.is_blocked(account_id, r.number.digits, advertising):
+        number, encoding = r.number, r.encoding
+        if facts.blocked and facts.is_blocked(account_id, number.digits, advertising):
             rejected.append(Rejection(r.index, r.raw, codes.BLACKLISTED))
             continue
-        if not r.number.domestic and not facts.international.get(account_id, False):
+        domestic = number.domestic
+        if not domestic and not international:
             rejected.append(Rejection(r.index, r.raw, codes.INTERNATIONAL_DISABLED))
             continue
-        tariff = (r.number.region, r.encoding.segments, r.number.domestic)
-        price = prices.get(tariff)
-        if price is None:
-            price = prices[tariff] = price_of(*tariff, facts.prices)
+        tariff = (number.region, encoding.segments, domestic)
+        shared = tariffs.get(tariff)
+        if shared is None:
+            price = price_of(*tariff, facts.prices)
+            shared = tariffs[tariff] = (price.amount, Balance(price.balance), number.country)
+        cost, balance, country = shared
         accepted.append(
             NewMessage(
-                sentto=r.number.digits,
-                country=r.number.country,
-                operator=r.number.operator,
-                text=r.encoding.transliterated or r.text,
-                sms_lang=r.encoding.label,
-                lang=lang,
-                segments=r.encoding.segments,
-                cost=price.amount,
-                cost_balance=Balance(price.balance),
+                number.digits,
+                country,
+                number.operator,
+                encoding.transliterated or r.text,
+                encoding.label,
+                lang,
+                encoding.segments,
+                cost,
+                balance,
             )
         )
     if not accepted:

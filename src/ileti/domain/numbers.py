@@ -8,8 +8,8 @@ of what ``phonenumbers`` says of each operator prefix. Everything else goes thro
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import phonenumbers
 from phonenumbers import carrier, geocoder
@@ -23,8 +23,9 @@ class InvalidNumber(ValueError):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class PhoneNumber:
+class PhoneNumber(NamedTuple):
+    """A tuple: a group normalises 100,000 of them per request."""
+
     digits: str
     region: str
     country_name: str
