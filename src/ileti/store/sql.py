@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from collections.abc import Collection, Iterable, Sequence
@@ -137,6 +138,8 @@ def _translated(exc: Exception, statement: str) -> DBAPIError:
     return DBAPIError(statement, None, exc)
 
 
+# A batch's rows share their times (its ``now``): each is formatted once.
+@functools.lru_cache(maxsize=256)
 def sqlite_time(moment: datetime) -> str:
     """The form SQLAlchemy writes for DATETIME on SQLite: naive UTC, microseconds always."""
     if moment.tzinfo is not UTC:
