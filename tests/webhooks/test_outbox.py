@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from ileti.domain.lifecycle import MessageStatus
 from ileti.store import queue
+from ileti.store import webhooks as outbox
 from ileti.store.queue import SubmittedPart
-from ileti.webhooks.events import EventType
+from ileti.webhooks.events import EventType, make_event
 
 from .conftest import Customer, new_customer
 
@@ -99,3 +100,33 @@ async def test_a_large_batch(customer: Customer) -> None:
     rows = await customer.events()
     assert len(rows) == 2000
     assert {json.loads(r["body"])["data"]["sms_id"] for r in rows} == set(ids)
+
+
+async def test_a_claim_leases_due_events_oldest_first_and_leaves_busy_keys_out(db) -> None:
+    start = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    made = [
+        make_event(key_id, EventType.SMS_SENT, {"n": n}, start + timedelta(seconds=n))
+        for n, key_id in enumerate([1, 2, 1, 2, 3])
+    ]
+    now_ms = int(start.timestamp() * 1000) + 60_000
+    async with db.write() as conn:
+        await outbox.add(conn, made)
+    async with db.read() as conn:
+        assert await outbox.any_due(conn, now_ms)
+        assert not await outbox.any_due(conn, now_ms, skip_keys=[1, 2, 3])
+        # Not due yet: each event is due from its creation.
+        assert not await outbox.any_due(conn, int(start.timestamp() * 1000) - 1)
+    async with db.write() as conn:
+        first = await outbox.claim(conn, "a", 2, now_ms, 30_000, skip_keys=[1])
+        second = await outbox.claim(conn, "b", 2, now_ms, 30_000)
+        third = await outbox.claim(conn, "c", 10, now_ms, 30_000)
+        fourth = await outbox.claim(conn, "d", 10, now_ms, 30_000)
+    # Each claim takes the oldest due events it may (in no promised order).
+    assert {e.id for e in first} == {made[1].id, made[3].id}
+    assert {e.id for e in second} == {made[0].id, made[2].id}
+    assert {e.id for e in third} == {made[4].id}
+    assert fourth == []
+    async with db.read() as conn:
+        assert not await outbox.any_due(conn, now_ms)
+        # Once the lease has run out, the events are due again.
+        assert await outbox.any_due(conn, now_ms + 30_001)

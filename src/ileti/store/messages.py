@@ -112,7 +112,7 @@ async def allocate_ids(conn: AsyncConnection, count: int) -> list[int]:
     if count <= 0:
         return []
     rows = await _NEXT_IDS.rows(conn, count)
-    if conn.dialect.name == "postgresql":
+    if is_postgres(conn):
         return [row[0] for row in rows]
     next_id = rows[0][0]
     return list(range(next_id - count, next_id))

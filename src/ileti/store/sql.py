@@ -29,7 +29,7 @@ def among(conn: AsyncConnection, column: ColumnElement[Any], values: Collection[
     worker's CPU. PostgreSQL takes an array (``= ANY``), SQLite a JSON array (``json_each``);
     the statement stays the same whatever the number of values, and is compiled once.
     """
-    if conn.dialect.name == "postgresql":
+    if is_postgres(conn):
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(
         select(literal_column("value")).select_from(

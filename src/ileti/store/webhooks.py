@@ -47,11 +47,18 @@ _CONFIGS = Raw("SELECT id, webhook FROM api_keys WHERE id = ANY($1) AND webhook 
 _MESSAGES = Raw(
     "SELECT id, key_id, sentto, segments, group_id, status FROM messages WHERE id = ANY($1)"
 )
+# Due and not leased, leaving out the keys in $2 (busy ones; an empty list leaves out none).
 _DUE = (
-    "SELECT 1 FROM webhook_events WHERE status = 'pending' AND due_ms <= $1 AND lease_until_ms < $1"
+    "FROM webhook_events WHERE status = 'pending' AND due_ms <= $1 AND lease_until_ms < $1"
+    " AND NOT key_id = ANY($2)"
 )
-_ANY_DUE = Raw(_DUE + " LIMIT 1")
-_ANY_DUE_BUT = Raw(_DUE + " AND NOT key_id = ANY($2) LIMIT 1")
+_ANY_DUE = Raw("SELECT 1 " + _DUE + " LIMIT 1")
+_LEASE = (
+    "UPDATE webhook_events SET lease_until_ms = $3, lease_owner = $4"
+    " WHERE id IN (SELECT id " + _DUE + " ORDER BY due_ms LIMIT $5 {lock})"
+    " RETURNING id, key_id, event_type, body, attempts"
+)
+_CLAIM = Raw(_LEASE.format(lock="FOR UPDATE SKIP LOCKED"), sqlite=_LEASE.format(lock=""))
 
 
 class _Moving(NamedTuple):
@@ -196,22 +203,9 @@ class Attempt:
     next_due_ms: int | None
 
 
-def _due(now_ms: int, skip_keys: Collection[int]) -> Any:
-    due = select(events.c.id).where(
-        events.c.status == EventStatus.PENDING.value,
-        events.c.due_ms <= now_ms,
-        events.c.lease_until_ms < now_ms,
-    )
-    if skip_keys:
-        due = due.where(events.c.key_id.not_in(list(skip_keys)))
-    return due
-
-
 async def any_due(conn: AsyncConnection, now_ms: int, skip_keys: Collection[int] = ()) -> bool:
     """Whether a claim would find an event: a read, so an idle sender takes no write lock."""
-    if skip_keys:
-        return bool(await _ANY_DUE_BUT.rows(conn, now_ms, list(skip_keys)))
-    return bool(await _ANY_DUE.rows(conn, now_ms))
+    return bool(await _ANY_DUE.rows(conn, now_ms, list(skip_keys)))
 
 
 async def claim(
@@ -223,17 +217,7 @@ async def claim(
     skip_keys: Collection[int] = (),
 ) -> list[ClaimedEvent]:
     """Lease up to ``limit`` due events, oldest first, leaving out keys that are busy."""
-    due = _due(now_ms, skip_keys).order_by(events.c.due_ms).limit(limit)
-    if conn.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    rows = await conn.execute(
-        update(events)
-        .where(events.c.id.in_(due.scalar_subquery()))
-        .values(lease_until_ms=now_ms + lease_ms, lease_owner=owner)
-        .returning(
-            events.c.id, events.c.key_id, events.c.event_type, events.c.body, events.c.attempts
-        )
-    )
+    rows = await _CLAIM.rows(conn, now_ms, list(skip_keys), now_ms + lease_ms, owner, limit)
     return [ClaimedEvent(*row) for row in rows]
 
 
