@@ -12,6 +12,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 import structlog
@@ -186,5 +187,17 @@ def endpoint(
 
 
 def record(endpoint_path: str, result: ResultCode, elapsed: float) -> None:
-    HTTP_REQUESTS.labels(endpoint_path, result.code).inc()
-    HTTP_LATENCY.labels(endpoint_path).observe(elapsed)
+    _requests(endpoint_path, result.code).inc()
+    _latency(endpoint_path).observe(elapsed)
+
+
+# A metric's labelled child is looked up under a lock on every call; the set of paths and codes
+# is small and fixed, so each child is looked up once.
+@lru_cache(maxsize=4096)
+def _requests(endpoint_path: str, code: str) -> Any:
+    return HTTP_REQUESTS.labels(endpoint_path, code)
+
+
+@lru_cache(maxsize=1024)
+def _latency(endpoint_path: str) -> Any:
+    return HTTP_LATENCY.labels(endpoint_path)

@@ -121,7 +121,13 @@ def _postgres_value(value: Any) -> Any:
     return value
 
 
+# Values SQLite takes as they are: most parameters, checked before anything slower.
+_SQLITE_PLAIN = frozenset({int, str, float, bytes, bool, type(None)})
+
+
 def _sqlite_value(value: Any) -> Any:
+    if type(value) in _SQLITE_PLAIN:
+        return value
     if isinstance(value, list | set | frozenset):
         return orjson.dumps(list(value)).decode()
     if isinstance(value, datetime):
