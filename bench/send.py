@@ -9,7 +9,7 @@ request's round trip bounds the rate (connections / latency) while the server st
 spare, so the rate the server can take is the highest of them. Each loop's backlog is delivered
 before the next starts. Latency is then measured in an open loop at a fixed rate.
 
-    .venv/bin/python bench/send.py [--duration 10] [--concurrency 64,256] [--rate 1000]
+    .venv/bin/python bench/send.py [--duration 10] [--concurrency 64,256,512] [--rate 1000]
     .venv/bin/python bench/send.py --postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test
 """
 
@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument(
         "--concurrency",
-        default="64,256",
+        default="64,256,512",
         help="client connections of each closed loop, comma-separated",
     )
     parser.add_argument("--rate", type=float, default=1000.0)
