@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.store.models import BlacklistEntry, utcnow
+from ileti.store.sql import is_postgres
 
 blacklist = BlacklistEntry.__table__
 
@@ -51,7 +52,7 @@ class ListedNumber:
 
 async def add(conn: AsyncConnection, account_id: int, number: str) -> None:
     """List ``number`` for every send; adding it again, or over an opt-out, is fine."""
-    dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    dialect_insert = postgresql_insert if is_postgres(conn) else sqlite_insert
     stmt = dialect_insert(blacklist).values(
         account_id=account_id,
         number=number,

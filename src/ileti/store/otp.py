@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.domain.otp import DEFAULT_TEMPLATES, OtpLang
 from ileti.store.models import Message, Otp, OtpTemplate, ServerSecret
-from ileti.store.sql import among
+from ileti.store.sql import among, is_postgres
 
 otps = Otp.__table__
 templates = OtpTemplate.__table__
@@ -85,7 +85,7 @@ async def add(conn: AsyncConnection, new: Sequence[NewOtp]) -> None:
 async def lock_accounts(conn: AsyncConnection, account_ids: Collection[int]) -> None:
     """Serialise OTP issuing per account on PostgreSQL, so that two transactions cannot both
     count the same room under a limit (SQLite's writes are serial already)."""
-    if conn.dialect.name != "postgresql":
+    if not is_postgres(conn):
         return
     for account_id in sorted(account_ids):
         await conn.execute(
@@ -279,7 +279,7 @@ async def code_key(conn: AsyncConnection) -> bytes:
     query = select(server_secrets.c.value).where(server_secrets.c.name == SECRET_NAME)
     value = (await conn.execute(query)).scalar()
     if value is None:
-        dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        dialect_insert = pg_insert if is_postgres(conn) else sqlite_insert
         # Another process may make it at the same moment: the first one stays.
         await conn.execute(
             dialect_insert(server_secrets)

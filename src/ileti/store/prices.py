@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.domain.pricing import DEFAULT_PRICES
 from ileti.store.models import CountryPrice, utcnow
+from ileti.store.sql import is_postgres
 
 prices = CountryPrice.__table__
 
@@ -28,7 +29,7 @@ async def country_prices(conn: AsyncConnection) -> dict[str, int]:
 async def set_price(conn: AsyncConnection, region: str, kurus: int) -> None:
     if kurus < 0:
         raise ValueError("a price cannot be negative")
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if is_postgres(conn) else sqlite_insert
     stmt = insert(prices).values(region=region, kurus_per_segment=kurus, updated_at=utcnow())
     stmt = stmt.on_conflict_do_update(
         index_elements=[prices.c.region],

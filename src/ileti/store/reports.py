@@ -17,6 +17,7 @@ from ileti.domain.lifecycle import MessageStatus
 from ileti.domain.schedule import ISTANBUL
 from ileti.store.ledger import Balance
 from ileti.store.models import Group, Message
+from ileti.store.sql import is_postgres
 
 messages = Message.__table__
 groups = Group.__table__
@@ -194,7 +195,7 @@ async def day_totals(
     been whole hours since 1910); the hours are folded into Istanbul days here, so the result
     follows the zone's rules without a time zone database in SQLite.
     """
-    if conn.dialect.name == "postgresql":
+    if is_postgres(conn):
         hour = func.to_char(func.timezone("UTC", messages.c.created_at), "YYYY-MM-DD HH24")
     else:
         hour = func.strftime("%Y-%m-%d %H", messages.c.created_at)
