@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     database_schema: str | None = None
     # SQLite only: FULL (survives a power cut) or NORMAL (survives a crash; faster commits).
     sqlite_synchronous: str = "FULL"
+    # PostgreSQL only: how often the worker checks whether its tables need an ANALYZE or a
+    # VACUUM, and runs what is due (0: leave it all to the server's autovacuum).
+    database_upkeep_seconds: float = 10.0
     # Shared rate-limit and idempotency counters when several API processes run.
     redis_url: str | None = None
     # Prefix of every Redis key, so several gateways can share one Redis.

@@ -1,5 +1,6 @@
-"""The worker: carriers, the dispatcher, a receipt consumer per carrier and the sweeper, and,
-when no carrier is configured, the built-in SMSC simulator they all talk to over SMPP."""
+"""The worker: carriers, the dispatcher, a receipt consumer per carrier, the sweeper, the upkeep
+of PostgreSQL's tables and, when no carrier is configured, the built-in SMSC simulator they all
+talk to over SMPP."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ileti.dispatch import routing
 from ileti.dispatch.dispatcher import Dispatcher, DispatchSettings
 from ileti.dispatch.receipts import ReceiptConsumer
 from ileti.dispatch.sweeper import Sweeper
+from ileti.dispatch.upkeep import Upkeep
 from ileti.store.db import Database
 from ileti.webhooks.sender import SenderSettings, WebhookSender
 
@@ -45,6 +47,8 @@ class Worker:
             )
             self.webhooks = WebhookSender(self.db, SenderSettings.from_settings(self.settings))
             tasks = [self.dispatcher.run(), Sweeper(self.db).run(), self.webhooks.run()]
+            if self.db.is_postgres and self.settings.database_upkeep_seconds > 0:
+                tasks.append(Upkeep(self.db, self.settings.database_upkeep_seconds).run())
             tasks += [ReceiptConsumer(self.db, carrier).run() for carrier in carriers.values()]
             log.info("worker_started", carriers=sorted(carriers))
             if ready is not None:
