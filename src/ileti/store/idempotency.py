@@ -15,7 +15,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.store.models import IdempotentResponse
-from ileti.store.sql import Raw
+from ileti.store.sql import Raw, Rows
 
 responses = IdempotentResponse.__table__
 
@@ -36,9 +36,8 @@ _FIND = Raw(_COLUMNS + _WHERE_ANY + "> $3")
 _FIND_ONE = Raw(_COLUMNS + _WHERE_ONE + "> $3")
 _FORGET_EXPIRED = Raw("DELETE FROM idempotency" + _WHERE_ANY + "<= $3")
 _FORGET_EXPIRED_ONE = Raw("DELETE FROM idempotency" + _WHERE_ONE + "<= $3")
-_KEEP = Raw(
-    "INSERT INTO idempotency (key_id, fingerprint, request_hash, status_code, body, expires_ms)"
-    " VALUES ($1, $2, $3, 200, $4, $5)"
+_KEEP = Rows(
+    responses, ("key_id", "fingerprint", "request_hash", "status_code", "body", "expires_ms")
 )
 
 
@@ -82,13 +81,14 @@ async def keep_many(
         await _FORGET_EXPIRED.run(
             conn, {key_id for key_id, _, _, _ in answers}, {fp for _, fp, _, _ in answers}, now_ms
         )
-    await _KEEP.run_many(
+    await _KEEP.insert(
         conn,
         [
             (
                 key_id,
                 fingerprint,
                 response.request_hash,
+                200,
                 orjson.dumps({"code": response.code, "fields": response.fields}).decode(),
                 now_ms + ttl_ms,
             )

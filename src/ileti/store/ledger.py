@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.store.models import LedgerEntry, utcnow
-from ileti.store.sql import Raw
+from ileti.store.sql import Raw, Rows
 
 ledger = LedgerEntry.__table__
 
@@ -98,7 +98,7 @@ async def post_many(
         afters.append(running)
         postings.append((account_id, balance.value, amount, running, kind.value, reference, now))
     try:
-        await _ENTER.run_many(conn, postings)
+        await _ENTER_MANY.insert(conn, postings)
     except IntegrityError as exc:
         raise DuplicateEntry(f"a {kind} of this batch is already in the ledger") from exc
     return afters
@@ -121,6 +121,10 @@ _ENTER = Raw(
     " VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)"
 )
 _ENTER_ONE = Raw(_ENTER.postgres.replace("NULL)", "$8) RETURNING id"))
+_ENTER_MANY = Rows(
+    ledger,
+    ("account_id", "balance", "amount", "balance_after", "kind", "reference", "created_at"),
+)
 
 
 async def last_balance_after(

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ileti.domain.lifecycle import MessageStatus
 from ileti.store import ledger
 from ileti.store.ledger import Balance, EntryKind, InsufficientBalance
-from ileti.store.models import BlacklistEntry, Message
-from ileti.store.sql import Raw, is_postgres, sqlite_time
+from ileti.store.models import Base, BlacklistEntry, Message
+from ileti.store.sql import Raw, Rows, is_postgres, sqlite_time
 
 messages = Message.__table__
 blacklist = BlacklistEntry.__table__
@@ -323,10 +323,9 @@ async def bulk_insert(
         raw = await conn.get_raw_connection()
         await raw.driver_connection.copy_records_to_table(table, records=rows, columns=columns)
         return
-    await _inserting(table, columns).run_many(conn, rows, converted=True)
+    await _inserting(table, columns).insert(conn, rows, converted=True)
 
 
 @functools.cache
-def _inserting(table: str, columns: tuple[str, ...]) -> Raw:
-    placeholders = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
-    return Raw(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})")
+def _inserting(table: str, columns: tuple[str, ...]) -> Rows:
+    return Rows(Base.metadata.tables[table], columns)

@@ -11,7 +11,8 @@ from typing import Any
 
 import asyncpg
 import orjson
-from sqlalchemy import ColumnElement, any_, bindparam, func, literal_column, select
+from sqlalchemy import ColumnElement, Table, any_, bindparam, func, literal_column, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -108,6 +109,49 @@ class Raw:
             driver.run_many(self.sqlite, rows)
         except (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise _translated(exc, self.postgres) from exc
+
+
+class Rows:
+    """An INSERT of many rows into some columns of a table.
+
+    PostgreSQL takes them as one array per column in one statement (``unnest``): row by row,
+    each row is bound, planned and run on its own, and the driver encodes a message per row
+    (a batch of single sends wrote four tables so: 15 % of the API process's CPU). SQLite
+    runs the statement once per row, which on its in-process engine costs next to nothing.
+    """
+
+    __slots__ = ("postgres", "sqlite")
+
+    def __init__(self, table: Table, columns: Sequence[str]) -> None:
+        names = ", ".join(columns)
+        arrays = ", ".join(
+            f"${n}::{table.c[name].type.compile(dialect=_POSTGRES)}[]"
+            for n, name in enumerate(columns, start=1)
+        )
+        placeholders = ", ".join(f"?{n}" for n in range(1, len(columns) + 1))
+        self.postgres = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})"
+        self.sqlite = f"INSERT INTO {table.name} ({names}) VALUES ({placeholders})"
+
+    async def insert(
+        self, conn: AsyncConnection, rows: Sequence[Sequence[Any]], *, converted: bool = False
+    ) -> None:
+        """``converted``: on SQLite, the rows' times are text already."""
+        if not rows:
+            return
+        driver = _driver(conn)
+        try:
+            if isinstance(driver, asyncpg.Connection):
+                await driver.execute(self.postgres, *map(list, zip(*rows, strict=True)))
+                return
+            await driver.idle()
+            if not converted:
+                rows = [tuple(map(_sqlite_value, row)) for row in rows]
+            driver.run_many(self.sqlite, rows)
+        except (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise _translated(exc, self.postgres) from exc
+
+
+_POSTGRES = postgresql.dialect()
 
 
 def _driver(conn: AsyncConnection) -> Any:
