@@ -51,6 +51,37 @@ def test_metrics_count_requests_by_endpoint_and_code(served: ServedGateway) -> N
     assert 'ileti_http_request_seconds_bucket{endpoint="/balance"' in metrics
 
 
+def _metric(text: str, line_start: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(line_start + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_count_messages_on_their_way_and_finished(served: ServedGateway) -> None:
+    delivered = 'ileti_messages_finished_total{state="delivered"}'
+    before = _metric(httpx.get(f"{served.base_url}/metrics").text, delivered)
+    client = TurkeySmsClient(served.key)
+    client.BASE_URL = served.base_url + "/"
+    sent = [client.send_sms("ILETI", f"90532765432{i}", "Sayaç") for i in range(3)]
+    assert all(reply["result_code"] == "TS-1024" for reply in sent), sent
+    for reply in sent:
+        assert _wait_for_status(client, reply["sms_id"], "delivered")["status"] == "delivered"
+    metrics = httpx.get(f"{served.base_url}/metrics").text
+    assert _metric(metrics, delivered) == before + 3
+    # In flight, read from the database every few seconds: nothing is left on its way.
+    deadline = time.monotonic() + 15
+    while (
+        _metric(metrics, 'ileti_messages{state="sent"}')
+        or 'ileti_messages{state="queued"}' not in metrics
+    ):
+        assert time.monotonic() < deadline, metrics
+        time.sleep(0.5)
+        metrics = httpx.get(f"{served.base_url}/metrics").text
+    assert 'ileti_messages{state="delivered"}' not in metrics
+    assert "ileti_queue_depth 0.0" in metrics
+
+
 def test_revocation_from_the_cli_reaches_the_running_server(served: ServedGateway) -> None:
     made = run_ileti(["key", "create", "demo"], served.env, served.cwd)
     assert made.returncode == 0, made.stderr

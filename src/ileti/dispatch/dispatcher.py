@@ -13,6 +13,7 @@ import contextlib
 import os
 import random
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -244,17 +245,18 @@ class Dispatcher:
             operator_ids.setdefault(carrier, []).extend(
                 p.operator_id for p in submitted if p.operator_id
             )
+        finished: Counter[MessageStatus] = Counter()
         async with self.db.write(urgent, batches=True) as conn:
             await q.record_sent(conn, recorded, now)
             for carrier, ids in operator_ids.items():
-                await delivery.match_waiting(conn, carrier, ids)
+                finished += (await delivery.match_waiting(conn, carrier, ids)).finished
             # Parts refused outright end their message once the rest is final.
-            await delivery.settle(
+            finished += await delivery.settle(
                 conn, {o.message.id for o in sent if not all(r.ok for r in o.results)}, now
             )
             await q.retry_later(conn, retry, now_ms)
             for reason, ids in failed.items():
-                await q.finish(
+                moved = await q.finish(
                     conn,
                     ids,
                     MessageStatus.FAILED,
@@ -262,6 +264,7 @@ class Dispatcher:
                     reason,
                     from_status=[MessageStatus.QUEUED],
                 )
+                finished[MessageStatus.FAILED] += len(moved)
             await q.dequeue(
                 conn,
                 [m.id for m in done] + [i for ids in failed.values() for i in ids],
@@ -279,6 +282,7 @@ class Dispatcher:
         metrics.DISPATCHED.labels("sent").inc(len(sent))
         metrics.DISPATCHED.labels("retry").inc(len(retry))
         metrics.DISPATCHED.labels("failed").inc(sum(len(ids) for ids in failed.values()))
+        metrics.count_finished(finished)
 
 
 def _normal(message_id: str | None) -> str | None:

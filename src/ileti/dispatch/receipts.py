@@ -89,6 +89,7 @@ class ReceiptConsumer:
         metrics.RECEIPTS.labels("applied").inc(outcome.applied)
         metrics.RECEIPTS.labels("duplicate").inc(outcome.duplicate)
         metrics.RECEIPTS.labels("waiting").inc(outcome.waiting)
+        metrics.count_finished(outcome.finished)
         if outcome.duplicate:
             log.info("receipts_for_final_parts", count=outcome.duplicate)
 

@@ -4,8 +4,9 @@ record of its submit); one for a part already final is counted and dropped."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
@@ -69,6 +70,8 @@ class Outcome:
     applied: int = 0
     duplicate: int = 0
     waiting: int = 0
+    # Messages the receipts made final, by state.
+    finished: Counter[MessageStatus] = field(default_factory=Counter)
 
 
 async def apply_receipts(
@@ -102,7 +105,7 @@ async def apply_receipts(
         await _FINISH_PARTS.run(conn, mids, pnos, states, errors, now)
     elif updates:
         await _FINISH_PART.run_many(conn, [(m, p, s, now, e) for m, p, s, e in updates])
-    await settle(conn, touched, now)
+    outcome.finished = await settle(conn, touched, now)
     if keep and unmatched:
         await conn.execute(
             insert(pending),
@@ -146,10 +149,14 @@ def _best(found: _Found, receipt: ReceiptUpdate) -> tuple[int, int, str] | None:
     return None
 
 
-async def settle(conn: AsyncConnection, message_ids: set[int], now: datetime) -> None:
-    """Give each message the state its parts add up to, once every part is final."""
+async def settle(
+    conn: AsyncConnection, message_ids: set[int], now: datetime
+) -> Counter[MessageStatus]:
+    """Give each message the state its parts add up to, once every part is final; how many
+    moved to each state."""
+    moved: Counter[MessageStatus] = Counter()
     if not message_ids:
-        return
+        return moved
     states: dict[int, list[tuple[MessageStatus, str | None]]] = {}
     for message_id, status, error in await _PART_STATES.rows(conn, list(message_ids)):
         states.setdefault(message_id, []).append((MessageStatus(status), error))
@@ -161,19 +168,23 @@ async def settle(conn: AsyncConnection, message_ids: set[int], now: datetime) ->
         reason = next((e for s, e in part_states if s is result and e), None)
         by_result.setdefault((result, reason), []).append(message_id)
     for (result, reason), ids in by_result.items():
-        await finish(conn, ids, result, now, reason, from_status=[MessageStatus.SENT])
+        done = await finish(conn, ids, result, now, reason, from_status=[MessageStatus.SENT])
+        moved[result] += len(done)
+    return moved
 
 
-async def match_waiting(conn: AsyncConnection, carrier: str, operator_ids: Sequence[str]) -> int:
-    """Apply receipts that arrived before these parts were recorded. Returns how many."""
+async def match_waiting(
+    conn: AsyncConnection, carrier: str, operator_ids: Sequence[str]
+) -> Outcome:
+    """Apply receipts that arrived before these parts were recorded."""
     if not operator_ids:
-        return 0
+        return Outcome()
     rows = await _WAITING_FOR.rows(conn, carrier, list(operator_ids))
     return await _replay(conn, [Waiting(*row) for row in rows])
 
 
-async def retry_waiting(conn: AsyncConnection, limit: int = 1000) -> int:
-    """Try every waiting receipt again (their part may be recorded now). Returns matches."""
+async def retry_waiting(conn: AsyncConnection, limit: int = 1000) -> Outcome:
+    """Try every waiting receipt again (their part may be recorded now)."""
     rows = await _WAITING.rows(conn, limit)
     return await _replay(conn, [Waiting(*row) for row in rows])
 
@@ -184,9 +195,11 @@ async def drop_waiting(conn: AsyncConnection, older_than_ms: int) -> int:
     return result.rowcount or 0
 
 
-async def _replay(conn: AsyncConnection, rows: Sequence[Waiting]) -> int:
+async def _replay(conn: AsyncConnection, rows: Sequence[Waiting]) -> Outcome:
+    """What the waiting receipts did; those that matched a part (applied or duplicate) are
+    forgotten."""
     if not rows:
-        return 0
+        return Outcome()
     receipts = [
         ReceiptUpdate(
             row.carrier,
@@ -204,4 +217,4 @@ async def _replay(conn: AsyncConnection, rows: Sequence[Waiting]) -> int:
     ]
     if done:
         await _FORGET.run(conn, done)
-    return outcome.applied + outcome.duplicate
+    return outcome
