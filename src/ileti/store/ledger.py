@@ -115,12 +115,11 @@ _MOVE = {
         (Balance.INTERNATIONAL, "international_kurus"),
     )
 }
-_ENTER = Raw(
+_ENTER_ONE = Raw(
     "INSERT INTO credit_ledger"
     " (account_id, balance, amount, balance_after, kind, reference, created_at, note)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"
 )
-_ENTER_ONE = Raw(_ENTER.postgres.replace("NULL)", "$8) RETURNING id"))
 _ENTER_MANY = Rows(
     ledger,
     ("account_id", "balance", "amount", "balance_after", "kind", "reference", "created_at"),

@@ -115,9 +115,10 @@ class Rows:
     """An INSERT of many rows into some columns of a table.
 
     PostgreSQL takes them as one array per column in one statement (``unnest``): row by row,
-    each row is bound, planned and run on its own, and the driver encodes a message per row
-    (a batch of single sends wrote four tables so: 15 % of the API process's CPU). SQLite
-    runs the statement once per row, which on its in-process engine costs next to nothing.
+    each row is bound, planned and run on its own, and the driver sends a message per row (a
+    batch of single sends writes four tables; per message, the API process spent 182-193 µs
+    of CPU and PostgreSQL 191-197 µs that way, 170-174 and 157 µs this way). SQLite runs the
+    statement once per row, which on its in-process engine costs next to nothing.
     """
 
     __slots__ = ("postgres", "sqlite")
