@@ -4,7 +4,9 @@ aiosqlite runs every call on a worker thread; on a small VM each hop costs about
 several times what the query itself costs (a keyed read is a few µs), and a request makes
 several. This connection runs statements on the event loop thread and sends only the calls
 that may wait to a thread: ``BEGIN IMMEDIATE`` (it waits for the write lock another process may
-hold) and ``COMMIT`` (it waits for the disk). It offers the part of aiosqlite's interface that
+hold) and ``COMMIT`` (it waits for the disk). A connection lent for a report (``reporting``)
+sends every statement and fetch to a thread of its own: a report may read a million rows, and
+the event loop serves everyone else meanwhile. It offers the part of aiosqlite's interface that
 SQLAlchemy's ``sqlite+aiosqlite`` dialect uses, and is handed to it as ``async_creator``.
 """
 
@@ -53,9 +55,12 @@ class InlineCursor:
         self._cursor.arraysize = value
 
     async def execute(self, sql: str, parameters: Any = ()) -> InlineCursor:
-        await self._owner.idle()
-        if sql.lstrip()[:16].upper().startswith(_WAITING_STATEMENTS):
-            await self._owner.off_loop(self._cursor.execute, sql, parameters)
+        owner = self._owner
+        await owner.idle()
+        if owner.reporting:
+            await owner.off_loop(self._cursor.execute, sql, parameters, executor=owner.reports)
+        elif sql.lstrip()[:16].upper().startswith(_WAITING_STATEMENTS):
+            await owner.off_loop(self._cursor.execute, sql, parameters)
         else:
             self._cursor.execute(sql, parameters)
         return self
@@ -66,13 +71,21 @@ class InlineCursor:
         return self
 
     async def fetchone(self) -> Any:
-        return self._cursor.fetchone()
+        return await self._fetch(self._cursor.fetchone)
 
     async def fetchmany(self, size: int | None = None) -> list[Any]:
-        return self._cursor.fetchmany(size if size is not None else self._cursor.arraysize)
+        return await self._fetch(
+            self._cursor.fetchmany, size if size is not None else self._cursor.arraysize
+        )
 
     async def fetchall(self) -> list[Any]:
-        return self._cursor.fetchall()
+        return await self._fetch(self._cursor.fetchall)
+
+    async def _fetch(self, fetch: Callable[..., T], *args: Any) -> T:
+        # Fetching steps the statement on: for a report, that is where rows are read.
+        if self._owner.reporting:
+            return await self._owner.off_loop(fetch, *args, executor=self._owner.reports)
+        return fetch(*args)
 
     async def close(self) -> None:
         self._cursor.close()
@@ -90,18 +103,27 @@ class _InlineQueue:
 
 
 class InlineConnection:
-    def __init__(self, conn: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, executor: ThreadPoolExecutor, reports: ThreadPoolExecutor
+    ) -> None:
         self._conn = conn
         self._connection: sqlite3.Connection | None = conn
         self._executor = executor
+        # Threads for reports, apart from the one commits take: a long report never holds up
+        # a commit.
+        self.reports = reports
+        # Lent for a report: every statement and fetch goes to a thread.
+        self.reporting = False
         self._tx = _InlineQueue()
         # A call running on the thread: nothing else may touch the connection meanwhile.
         self._busy: asyncio.Future[Any] | None = None
 
-    async def off_loop(self, function: Callable[..., T], *args: Any) -> T:
+    async def off_loop(
+        self, function: Callable[..., T], *args: Any, executor: ThreadPoolExecutor | None = None
+    ) -> T:
         await self.idle()
         busy = self._busy = asyncio.get_running_loop().run_in_executor(
-            self._executor, function, *args
+            executor or self._executor, function, *args
         )
         # If the caller is cancelled, the thread still runs to the end; the next call on this
         # connection (a rollback, a close) waits for it instead of racing it.
@@ -160,11 +182,13 @@ class InlineConnection:
             self._conn.close()
 
 
-def connector(path: str, executor: ThreadPoolExecutor, timeout: float = 30.0):
+def connector(
+    path: str, executor: ThreadPoolExecutor, reports: ThreadPoolExecutor, timeout: float = 30.0
+):
     """An ``async_creator`` for SQLAlchemy: a new inline connection to ``path`` each call."""
 
     async def connect() -> InlineConnection:
         conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
-        return InlineConnection(conn, executor)
+        return InlineConnection(conn, executor, reports)
 
     return connect

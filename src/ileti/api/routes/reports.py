@@ -123,7 +123,7 @@ async def report_messages(ctx: Context, body: MessageReportRequest) -> Reply:
         sentto=_recipient(body.number) if body.number is not None else None,
         group_id=body.group_id,
     )
-    async with ctx.state.db.read() as conn:
+    async with ctx.state.db.read(report=True) as conn:
         page, next_position = await message_page(
             conn, ctx.caller.account_id, criteria, limit=body.limit, before=body.cursor
         )
@@ -157,7 +157,7 @@ def _summary_range(first: date | None, last: date | None) -> tuple[date, date]:
 async def report_summary(ctx: Context, body: SummaryRequest) -> Reply:
     first, last = _summary_range(body.date_from, body.date_to)
     since, until = istanbul_days(first, last)
-    async with ctx.state.db.read() as conn:
+    async with ctx.state.db.read(report=True) as conn:
         totals = await day_totals(conn, ctx.caller.account_id, since, until)
     return Reply(
         codes.OPERATION_OK,

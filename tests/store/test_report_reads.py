@@ -1,0 +1,55 @@
+"""Reports on SQLite run off the event loop: a long one never stops the other requests."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from sqlalchemy import text
+
+from ileti.store.db import Database
+
+
+async def _register_waiting_function(
+    db: Database, released: threading.Event, patience: float
+) -> None:
+    """``wait_for_loop()`` in SQL: 1 once the event loop has released it, 0 if it never does.
+    Registered on the pool's one connection, which the next read borrows again."""
+
+    def wait_for_loop() -> int:
+        return 1 if released.wait(patience) else 0
+
+    async with db.read() as conn:
+        driver = conn.sync_connection.connection.driver_connection
+        await driver.create_function("wait_for_loop", 0, wait_for_loop)
+
+
+async def _query_while_the_loop_releases(db: Database, *, report: bool) -> tuple[int, bool]:
+    released = threading.Event()
+    await _register_waiting_function(db, released, patience=5.0 if report else 0.5)
+
+    async def release() -> None:
+        await asyncio.sleep(0.05)
+        released.set()
+
+    async def query() -> int:
+        async with db.read(report=report) as conn:
+            return (await conn.execute(text("SELECT wait_for_loop()"))).scalar_one()
+
+    releaser = asyncio.create_task(release())
+    result = await query()
+    ran_meanwhile = releaser.done()
+    await releaser
+    return result, ran_meanwhile
+
+
+async def test_a_report_query_leaves_the_event_loop_running(sqlite_db: Database) -> None:
+    result, ran_meanwhile = await _query_while_the_loop_releases(sqlite_db, report=True)
+    assert result == 1  # the loop ran the releaser while the query waited on its thread
+    assert ran_meanwhile
+
+
+async def test_an_ordinary_read_runs_on_the_event_loop(sqlite_db: Database) -> None:
+    # The contrast: a keyed read runs inline, so the loop cannot release it until it gives up.
+    result, _ = await _query_while_the_loop_releases(sqlite_db, report=False)
+    assert result == 0
