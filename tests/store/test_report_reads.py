@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from ileti.store.db import Database
 
@@ -53,3 +53,30 @@ async def test_an_ordinary_read_runs_on_the_event_loop(sqlite_db: Database) -> N
     # The contrast: a keyed read runs inline, so the loop cannot release it until it gives up.
     result, _ = await _query_while_the_loop_releases(sqlite_db, report=False)
     assert result == 0
+
+
+async def test_many_reports_at_once_leave_connections_for_everyone_else(
+    sqlite_db: Database,
+) -> None:
+    released = threading.Event()
+
+    @event.listens_for(sqlite_db.engine.sync_engine, "connect")
+    def _register(dbapi_connection, _record) -> None:
+        dbapi_connection.create_function("hold", 0, lambda: 1 if released.wait(10) else 0)
+
+    await sqlite_db.engine.dispose()  # every connection from now on knows hold()
+
+    async def report() -> int:
+        async with sqlite_db.read(report=True) as conn:
+            return (await conn.execute(text("SELECT hold()"))).scalar_one()
+
+    # More reports than the pool has connections (16), all waiting on the database.
+    reports = [asyncio.create_task(report()) for _ in range(20)]
+    await asyncio.sleep(0.2)
+    try:
+        async with asyncio.timeout(5):
+            async with sqlite_db.read() as conn:
+                assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
+    finally:
+        released.set()
+    assert await asyncio.gather(*reports) == [1] * 20

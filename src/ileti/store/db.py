@@ -8,6 +8,7 @@ PostgreSQL needs neither: row locks and ``SKIP LOCKED`` do that work there.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -22,6 +23,7 @@ from ileti.store.sqlite_inline import connector
 from ileti.store.write_lock import WriteLock
 
 _WRITE = "ileti_write"
+_REPORT_THREADS = 2
 # For a transaction that names its rows by lists (``write(batches=True)``).
 _BY_LISTS = (
     "SELECT set_config('plan_cache_mode', 'force_custom_plan', true),"
@@ -56,7 +58,12 @@ class Database:
             if database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sqlite")
-            self._reports = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sqlite-report")
+            self._reports = ThreadPoolExecutor(
+                max_workers=_REPORT_THREADS, thread_name_prefix="sqlite-report"
+            )
+            # Reports wait for a thread before they take a connection: however many run at
+            # once, they hold at most this many of the pool's, and the rest go to everyone else.
+            self._report_slots = asyncio.Semaphore(_REPORT_THREADS)
             kwargs["async_creator"] = connector(database, self._executor, self._reports)
             # Statements run inline, so a connection is held only briefly; a fixed pool
             # avoids opening (and schema-parsing) a new one under a burst.
@@ -108,10 +115,11 @@ class Database:
         1.4 s on SQLite). SQLite statements otherwise run on the event loop; these run on a
         thread, and every other request goes on meanwhile.
         """
-        async with self.engine.connect() as conn:
-            if not (report and self.is_sqlite):
+        if not (report and self.is_sqlite):
+            async with self.engine.connect() as conn:
                 yield conn
-                return
+            return
+        async with self._report_slots, self.engine.connect() as conn:
             driver = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
             driver.reporting = True
             try:
