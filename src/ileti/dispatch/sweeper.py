@@ -4,6 +4,7 @@ forget idempotent answers past their time, and refresh the gauges."""
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import UTC, datetime
 
 import structlog
@@ -82,7 +83,7 @@ class Sweeper:
                     from_status=[MessageStatus.SENT],
                 )
             total += len(moved)
-            metrics.FINISHED.labels(MessageStatus.EXPIRED.value).inc(len(moved))
+            metrics.count_finished(Counter({MessageStatus.EXPIRED: len(moved)}))
             if len(ids) < BATCH:
                 return total
 

@@ -121,7 +121,7 @@ class Rows:
     statement once per row, which on its in-process engine costs next to nothing.
     """
 
-    __slots__ = ("postgres", "sqlite")
+    __slots__ = ("_statement",)
 
     def __init__(self, table: Table, columns: Sequence[str]) -> None:
         names = ", ".join(columns)
@@ -129,9 +129,11 @@ class Rows:
             f"${n}::{table.c[name].type.compile(dialect=_POSTGRES)}[]"
             for n, name in enumerate(columns, start=1)
         )
-        placeholders = ", ".join(f"?{n}" for n in range(1, len(columns) + 1))
-        self.postgres = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})"
-        self.sqlite = f"INSERT INTO {table.name} ({names}) VALUES ({placeholders})"
+        placeholders = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
+        self._statement = Raw(
+            f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})",
+            sqlite=f"INSERT INTO {table.name} ({names}) VALUES ({placeholders})",
+        )
 
     async def insert(
         self, conn: AsyncConnection, rows: Sequence[Sequence[Any]], *, converted: bool = False
@@ -139,17 +141,10 @@ class Rows:
         """``converted``: on SQLite, the rows' times are text already."""
         if not rows:
             return
-        driver = _driver(conn)
-        try:
-            if isinstance(driver, asyncpg.Connection):
-                await driver.execute(self.postgres, *map(list, zip(*rows, strict=True)))
-                return
-            await driver.idle()
-            if not converted:
-                rows = [tuple(map(_sqlite_value, row)) for row in rows]
-            driver.run_many(self.sqlite, rows)
-        except (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            raise _translated(exc, self.postgres) from exc
+        if is_postgres(conn):
+            await self._statement.run(conn, *map(list, zip(*rows, strict=True)))
+        else:
+            await self._statement.run_many(conn, rows, converted=converted)
 
 
 _POSTGRES = postgresql.dialect()
