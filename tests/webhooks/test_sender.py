@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import threading
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from standardwebhooks import Webhook
 
 from ileti.store import webhooks as outbox
+from ileti.store.db import Database
 from ileti.store.models import WebhookAttempt, utcnow
 from ileti.webhooks.events import EventType, make_event
+from ileti.webhooks.sender import WebhookSender
 from support.receiver import Received, Receiver
 
 from .conftest import QUICK, Customer, eventually, new_customer, sending
@@ -82,6 +88,53 @@ async def test_a_receiver_failing_for_a_while_gets_every_event_once(customer: Cu
     failed = [a for a in attempts if a.status_code == 500]
     assert len(failed) == 40 and all(a.error.startswith("HTTP 500") for a in failed)
     assert all(a.latency_ms >= 0 for a in attempts)
+
+
+class _LateWrites:
+    """The customer's database, whose writes, once armed, land and then keep their caller
+    waiting: a sender stopped meanwhile is told "cancelled" about a write that did happen."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.armed = False
+        self.landed = asyncio.Event()
+        self.release = asyncio.Event()
+
+    def read(self, **options: bool) -> AbstractAsyncContextManager[AsyncConnection]:
+        return self.db.read(**options)
+
+    @asynccontextmanager
+    async def write(self, *args: bool, **options: bool) -> AsyncIterator[AsyncConnection]:
+        async with self.db.write(*args, **options) as conn:
+            yield conn
+        if self.armed:
+            self.landed.set()
+            await self.release.wait()
+
+
+async def test_a_sender_stopped_while_its_outcomes_commit_records_each_attempt_once(
+    customer: Customer,
+) -> None:
+    late = _LateWrites(customer.db)
+    with Receiver() as receiver:
+        await customer.hook(receiver.url)
+        await _events(customer, 5)
+        # Outcomes wait a while before they are written, and no heartbeat writes meanwhile.
+        sender = WebhookSender(late, replace(QUICK, record_seconds=0.5, lease_seconds=60.0))  # type: ignore[arg-type]
+        running = asyncio.ensure_future(sender.run())
+        await eventually(lambda: len(receiver.requests()) == 5)
+        late.armed = True
+        await asyncio.wait_for(late.landed.wait(), 5)
+        running.cancel()
+        await asyncio.sleep(0.05)
+        late.release.set()
+        await asyncio.gather(running, return_exceptions=True)
+    assert await _delivered(customer, 5)
+    async with customer.db.read() as conn:
+        attempts = (await conn.execute(select(WebhookAttempt.__table__))).all()
+    assert sorted(a.event_id for a in attempts) == sorted(
+        r.headers["webhook-id"] for r in receiver.requests()
+    )
 
 
 async def test_last_attempt_makes_the_event_dead_and_replay_sends_it_again(

@@ -77,6 +77,7 @@ class WebhookSender:
         self._per_key: dict[int, int] = {}
         self._results: list[outbox.Attempt] = []
         self._results_ready = asyncio.Event()
+        self._recording: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
@@ -234,6 +235,12 @@ class WebhookSender:
         results, self._results = self._results, []
         if not results:
             return
+        # Shielded: a sender stopped while the commit is under way would otherwise see a
+        # cancel for a write that did land, and its shutdown would write it a second time.
+        self._recording = asyncio.ensure_future(self._write(results))
+        await asyncio.shield(self._recording)
+
+    async def _write(self, results: list[outbox.Attempt]) -> None:
         try:
             async with self.db.write() as conn:
                 await outbox.record(conn, results)
@@ -273,6 +280,10 @@ class WebhookSender:
 
     async def _shutdown(self) -> None:
         """Write what is known and give back what was not attempted."""
+        if self._recording is not None:
+            # A write the stop interrupted goes on; one that failed left its results to retry.
+            with contextlib.suppress(Exception):
+                await self._recording
         await self._record()
         if self._held:
             async with self.db.write() as conn:
