@@ -1,15 +1,19 @@
-"""Kill -9 the gateway while it dispatches, start it again, and check that nothing was lost.
+"""Kill -9 (or stop) the gateway while it dispatches, start it again, and check that nothing
+was lost.
 
 The SMSC simulator runs as a process of its own (``ileti smsc --stats-file``), so it outlives
 the gateway and counts every submit it received across the crash. The gateway (``ileti serve``
-on SQLite) reaches it over SMPP through a carriers file. Two scenarios:
+on SQLite) reaches it over SMPP through a carriers file. Three scenarios:
 
 1. a plain crash: every accepted message ends final, the operator received each one (a submit
    the crash caught between the operator's answer and its record goes out again: allowed, and
    counted as a duplicate), and the ledger balances;
 2. the same with a hostile operator (dropped connections, throttling above 5,000/s, 5 % of
    receipts never sent) and a one-minute validity: the unanswered messages expire, and every
-   failed or expired message is refunded.
+   failed or expired message is refunded;
+3. a stop signal (SIGTERM, as a deploy sends) to a gateway waiting on a throttling operator: it
+   exits cleanly, having recorded every submit it made and given back what it had not sent, so
+   that nothing waits for a lease after the restart and nothing is sent twice.
 
     .venv/bin/python bench/crash.py [--messages 20000] [--skip-hostile]
 
@@ -48,6 +52,8 @@ class Scenario:
     name: str
     smsc_flags: list[str]
     validity_minutes: int | None = None
+    # SIGTERM rather than SIGKILL.
+    graceful: bool = False
 
 
 @dataclass
@@ -121,10 +127,11 @@ class Run:
 
         wait_for(answers, 60, "the gateway to answer", server)
 
-    def kill_server(self) -> None:
+    def halt_server(self, graceful: bool) -> int:
+        """Its exit code."""
         assert self.server is not None
-        os.kill(self.server.pid, signal.SIGKILL)
-        self.server.wait(timeout=10)
+        os.kill(self.server.pid, signal.SIGTERM if graceful else signal.SIGKILL)
+        return self.server.wait(timeout=60)
 
     def stop(self) -> None:
         """Gateway first (it would only reconnect to a stopped simulator), then the simulator;
@@ -229,15 +236,22 @@ def scenario(spec: Scenario, messages: int) -> bool:
 
         assert run.server is not None
         wait_for(busy, 120, "the dispatcher to send a quarter", run.server)
-        run.kill_server()
+        halted = time.monotonic()
+        code = run.halt_server(spec.graceful)
         killed_at = time.monotonic()
         states = run.states()
         submits = run.smsc_stats()["accepted"]
+        leased = run.one(
+            "SELECT count(*) FROM dispatch_queue WHERE lease_until_ms > ?", int(time.time() * 1000)
+        )
+        how = "SIGTERM" if spec.graceful else "kill -9"
         print(
-            f"kill -9 at {killed_at - started:.1f}s with {states}; the operator had accepted "
-            f"about {submits:,} submits"
+            f"{how} at {halted - started:.1f}s, exit code {code} after {killed_at - halted:.2f}s,"
+            f" with {states}; {leased:,} messages left leased; the operator had accepted about "
+            f"{submits:,} submits"
         )
         mid_dispatch = 0 < states.get("queued", 0) < accepted
+        stopped = (code == 0 and leased == 0) if spec.graceful else None
 
         run.start_server(demo=False)
         restarted = time.monotonic()
@@ -256,13 +270,29 @@ def scenario(spec: Scenario, messages: int) -> bool:
             f"the first request: {states}"
         )
         run.stop()  # the simulator writes its last counts as it exits
-        return check(run, groups, accepted, mid_dispatch, strict=spec.validity_minutes is None)
+        return check(
+            run,
+            groups,
+            accepted,
+            mid_dispatch,
+            strict=spec.validity_minutes is None,
+            stopped=stopped,
+        )
     finally:
         run.stop()
         print(f"  (files in {run.workdir})")
 
 
-def check(run: Run, groups: list[int], accepted: int, mid_dispatch: bool, *, strict: bool) -> bool:
+def check(
+    run: Run,
+    groups: list[int],
+    accepted: int,
+    mid_dispatch: bool,
+    *,
+    strict: bool,
+    stopped: bool | None,
+) -> bool:
+    """``stopped``: for a stop signal, whether the gateway exited cleanly with nothing leased."""
     failures = 0
 
     def verdict(passed: bool, text: str) -> None:
@@ -270,7 +300,9 @@ def check(run: Run, groups: list[int], accepted: int, mid_dispatch: bool, *, str
         failures += not passed
         print(f"  [{'ok' if passed else 'FAILED'}] {text}")
 
-    verdict(mid_dispatch, "the gateway was killed while messages were still queued")
+    verdict(mid_dispatch, "the gateway was halted while messages were still queued")
+    if stopped is not None:
+        verdict(stopped, "stopped with exit code 0 and no message left leased")
     marks = ",".join("?" * len(groups))
     rows = run.query(f"SELECT id, status FROM messages WHERE group_id IN ({marks})", *groups)
     stored = len(rows)
@@ -308,8 +340,11 @@ def check(run: Run, groups: list[int], accepted: int, mid_dispatch: bool, *, str
         f"  duplicates: {duplicates:,} submits repeated (caught by the crash between submit and "
         f"record); operator: {stats['received']:,} submits read, {stats['throttled']:,} "
         f"throttled, {stats['dropped']:,} lost with a dropped connection, "
-        f"{stats['receipts_sent']:,} receipts sent"
+        f"{stats['receipts_sent']:,} receipts sent, {stats['unbinds']} of {stats['binds']} "
+        "binds ended by an unbind"
     )
+    if stopped is not None:
+        verdict(duplicates == 0, "a stopped gateway sent nothing twice")
 
     account = run.one("SELECT id FROM accounts WHERE name = 'demo'")
     credits = run.one("SELECT credits FROM accounts WHERE id = ?", account)
@@ -365,16 +400,21 @@ SCENARIOS = [
         ],
         validity_minutes=1,
     ),
+    Scenario(
+        "SIGTERM while the operator throttles above 1,500/s",
+        ["--receipt-delay", "1", "--outcomes", "delivered=1", "--throttle-rate", "1500"],
+        graceful=True,
+    ),
 ]  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=20_000)
-    parser.add_argument("--skip-hostile", action="store_true", help="run the first scenario only")
+    parser.add_argument("--skip-hostile", action="store_true", help="leave out the second scenario")
     args = parser.parse_args()
     ok = True
-    for spec in SCENARIOS[:1] if args.skip_hostile else SCENARIOS:
+    for spec in [SCENARIOS[0], SCENARIOS[2]] if args.skip_hostile else SCENARIOS:
         started = time.monotonic()
         try:
             passed = scenario(spec, args.messages)

@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     # Keys the OTP code hashes. Unset: a secret made once and kept in the database.
     otp_secret: SecretStr | None = None
 
+    # On SIGTERM or Ctrl-C, how long the API may finish its requests and the worker the batches
+    # its carriers hold; what is still out then is claimed again once its lease runs out.
+    shutdown_seconds: float = 30.0
+
     log_level: str = "INFO"
 
     def database(self) -> Database:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from ileti.carriers import SimulatorConfig
+from ileti.carriers import SimulatorConfig, SmscSimulator
 from ileti.carriers.smpp.pdu import Status
+from ileti.dispatch.dispatcher import Dispatcher, DispatchSettings
 from ileti.dispatch.routing import Route, RoutingTable
 from ileti.domain.encoding import SmsLang
 from ileti.store import ledger
@@ -18,7 +20,7 @@ from ileti.store.ledger import Balance
 from ileti.store.messages import PRIORITY_OTP
 from ileti.store.models import BlacklistEntry, Message, MessagePart, QueueEntry
 
-from .conftest import default_routes
+from .conftest import FAST, Pipeline, default_routes
 
 
 async def test_every_message_is_delivered_exactly_once(pipeline_factory) -> None:
@@ -139,6 +141,54 @@ async def test_a_dead_workers_lease_runs_out_and_its_messages_go_out(pipeline_fa
     assert set(pipeline.simulators["smsc"].submissions.values()) == {1}
 
 
+async def _window_full(
+    pipeline: Pipeline, settings: DispatchSettings = FAST
+) -> tuple[SmscSimulator, Dispatcher]:
+    """400 bulk messages queued, and a dispatcher whose two loops have claimed a batch of 100
+    each, with 50 submits unanswered in the bind's window (the operator holds them)."""
+    [simulator] = pipeline.simulators.values()
+    simulator.hold()
+    await pipeline.queue(400)
+    dispatcher = pipeline.dispatcher(default_routes(pipeline.carriers), settings)
+    pipeline.start(dispatcher.run())
+    await asyncio.wait_for(simulator.wait_until(lambda s: s.received >= 50), 10)
+    return simulator, dispatcher
+
+
+async def test_a_stopped_dispatcher_records_what_is_out_and_gives_back_the_rest(
+    pipeline_factory,
+) -> None:
+    pipeline = await pipeline_factory()
+    # 60 of the 200 claimed handed to the carrier, 50 of those unanswered in its window.
+    simulator, dispatcher = await _window_full(pipeline, replace(FAST, submitters=60))
+    stopping = asyncio.ensure_future(dispatcher.stop())
+    await asyncio.sleep(0.3)
+    assert not stopping.done(), "a stop waits for the operator's answers"
+    simulator.release()
+    await asyncio.wait_for(stopping, 10)
+
+    table, queue = Message.__table__, QueueEntry.__table__
+    async with pipeline.db.read() as conn:
+        messages = (await conn.execute(select(table.c.sentto, table.c.status))).all()
+        left = (
+            await conn.execute(
+                select(queue.c.lease_until_ms, queue.c.lease_owner, queue.c.attempts)
+            )
+        ).all()
+    recorded = {sentto for sentto, status in messages if status != "queued"}
+    # What the operator has is recorded as sent, and only that; the claimed rest is due at once
+    # for the next worker, with no attempt spent.
+    assert recorded == {to for to, _ in simulator.submissions}
+    assert len(recorded) == 60
+    assert len(left) == 340
+    assert set(left) == {(0, None, 0)}
+
+    pipeline.run_all()
+    await pipeline.wait_for(lambda s: s.get("delivered", 0) == 400)
+    assert len(simulator.submissions) == 400
+    assert set(simulator.submissions.values()) == {1}
+
+
 async def test_receipt_ids_in_another_form_still_match(pipeline_factory) -> None:
     pipeline = await pipeline_factory(
         smsc=SimulatorConfig(
@@ -199,13 +249,7 @@ async def test_an_otp_overtakes_bulk_already_claimed_and_waiting_for_the_window(
     pipeline_factory,
 ) -> None:
     pipeline = await pipeline_factory()
-    [simulator] = pipeline.simulators.values()
-    simulator.hold()
-    await pipeline.queue(400)
-    dispatcher = pipeline.dispatcher(default_routes(pipeline.carriers))
-    pipeline.start(dispatcher.run())
-    # Both bulk loops have claimed a batch of 100; 50 submits fill the window, the rest wait.
-    await asyncio.wait_for(simulator.wait_until(lambda s: s.received >= 50), 10)
+    simulator, dispatcher = await _window_full(pipeline)
     [otp_id] = await pipeline.queue(1, first_number=905559999999, priority=PRIORITY_OTP)
     dispatcher.wake(urgent=True)
     async with pipeline.db.read() as conn:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
+import structlog
 import typer
 import uvicorn
 import uvloop
@@ -22,6 +26,8 @@ from ileti.store import keys as key_store
 from ileti.store import migrate
 from ileti.store.db import Database
 from ileti.store.ledger import Balance
+
+log = structlog.get_logger("ileti")
 
 DEMO_ACCOUNT = "demo"
 DEMO_TITLE = "ILETI"
@@ -46,6 +52,14 @@ async def ensure_demo(db: Database) -> str:
     return key
 
 
+class _ApiServer(uvicorn.Server):
+    """uvicorn, less its own signal handling: the process stops the API, then the worker."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 def _api_server(settings: Settings, db: Database, host: str, port: int) -> uvicorn.Server:
     config = uvicorn.Config(
         create_app(settings, db),
@@ -59,31 +73,90 @@ def _api_server(settings: Settings, db: Database, host: str, port: int) -> uvico
         # X-Forwarded-For is read by the API alone, and only when trust_forwarded_for says so.
         proxy_headers=False,
         lifespan="on",
+        timeout_graceful_shutdown=settings.shutdown_seconds,
     )
-    return uvicorn.Server(config)
+    return _ApiServer(config)
+
+
+class _Signals:
+    """SIGTERM and SIGINT: the first asks for an orderly stop, a second for a stop now."""
+
+    NAMES = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.stop = asyncio.Event()
+        self.now = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        for signum in self.NAMES:
+            self._loop.add_signal_handler(signum, self._received)
+
+    def _received(self) -> None:
+        (self.now if self.stop.is_set() else self.stop).set()
+
+    def close(self) -> None:
+        for signum in self.NAMES:
+            self._loop.remove_signal_handler(signum)
 
 
 async def _run(settings: Settings, host: str, port: int, *, api: bool, worker: bool) -> None:
     db = settings.database()
+    signals = _Signals()
     try:
-        tasks = []
-        if worker:
-            runner = Worker(settings, db)
-            tasks.append(asyncio.create_task(runner.run()))
-        if api:
-            server = _api_server(settings, db, host, port)
-            if worker:
+        runner = Worker(settings, db) if worker else None
+        server = _api_server(settings, db, host, port) if api else None
+        parts: dict[str, asyncio.Task[None]] = {}
+        if runner is not None:
+            parts["worker"] = asyncio.create_task(runner.run())
+        if server is not None:
+            if runner is not None:
                 server.config.app.state.api.on_queued.append(runner.wake)
-            tasks.append(asyncio.create_task(server.serve()))
-        # The API server returns on a signal; the worker runs until it is cancelled.
-        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        for task in done:
-            task.result()
+            parts["api"] = asyncio.create_task(server.serve())
+        signalled = asyncio.create_task(signals.stop.wait())
+        # Runs until a signal, or until a part ends on its own (it failed).
+        await asyncio.wait([*parts.values(), signalled], return_when=asyncio.FIRST_COMPLETED)
+        signalled.cancel()
+        await _stop(server, runner, parts, signals, settings.shutdown_seconds)
+        for task in parts.values():
+            if not task.cancelled() and (error := task.exception()) is not None:
+                raise error
     finally:
+        signals.close()
         await db.close()
+
+
+async def _stop(
+    server: uvicorn.Server | None,
+    runner: Worker | None,
+    parts: dict[str, asyncio.Task[None]],
+    signals: _Signals,
+    seconds: float,
+) -> None:
+    """In order: the API answers the requests it has and takes no more, then the worker sees
+    the batches its carriers hold answered and recorded; within ``seconds``, or at once on a
+    second signal. Then every part is cancelled (the worker unbinds from its carriers)."""
+    log.info("stopping", seconds=seconds)
+
+    async def orderly() -> None:
+        if server is not None:
+            server.should_exit = True
+            await asyncio.wait([parts["api"]])
+        if runner is not None and not parts["worker"].done():
+            await runner.stop()
+
+    stopping = asyncio.create_task(orderly())
+    hurry = asyncio.create_task(signals.now.wait())
+    done, _ = await asyncio.wait(
+        [stopping, hurry], timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+    )
+    if stopping not in done:
+        # What is still out is claimed again once its lease runs out.
+        log.warning("stopped_unfinished", signalled_again=hurry in done)
+        if server is not None:
+            server.force_exit = True
+    for task in (stopping, hurry, *parts.values()):
+        task.cancel()
+    await asyncio.gather(stopping, hurry, *parts.values(), return_exceptions=True)
+    log.info("stopped")
 
 
 # The collector's default thresholds start a full collection every few hundred thousand

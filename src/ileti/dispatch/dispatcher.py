@@ -14,7 +14,7 @@ import os
 import random
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -100,6 +100,9 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._urgent = asyncio.Event()
         self._submitters = asyncio.Semaphore(self.settings.submitters)
+        # Set by stop(): claim nothing more, and hand nothing more to a carrier.
+        self._stopping = False
+        self._stopped = asyncio.Event()
 
     def wake(self, urgent: bool = False) -> None:
         """New messages are queued: claim now rather than at the next poll."""
@@ -113,12 +116,27 @@ class Dispatcher:
             self._loop(self._wake, self.dispatch_once, poll) for _ in range(self.settings.loops)
         ]
         urgent = self._loop(self._urgent, self.dispatch_urgent, self.settings.urgent_poll_seconds)
-        await asyncio.gather(*loops, urgent)
+        try:
+            await asyncio.gather(*loops, urgent)
+        finally:
+            self._stopped.set()
+
+    async def stop(self) -> None:
+        """Claim nothing more, and return once the batches out are answered and recorded;
+        their messages not yet handed to a carrier are given back at once.
+
+        A process stopping without this leaves its batches leased (the next worker waits out
+        the lease), and sends again those whose operator answer it had not recorded.
+        """
+        self._stopping = True
+        self._wake.set()
+        self._urgent.set()
+        await self._stopped.wait()
 
     async def _loop(
         self, wake: asyncio.Event, dispatch: Callable[[], Awaitable[int]], poll: float
     ) -> None:
-        while True:
+        while not self._stopping:
             try:
                 handled = await dispatch()
             except asyncio.CancelledError:
@@ -128,6 +146,8 @@ class Dispatcher:
                 handled = 0
             if handled == 0:
                 wake.clear()
+                if self._stopping:
+                    return
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), poll)
 
@@ -137,6 +157,8 @@ class Dispatcher:
 
     async def dispatch_once(self, batch: int | None = None, max_priority: int | None = None) -> int:
         """Claim one batch and see it through; the number of messages claimed."""
+        if self._stopping:
+            return 0
         now_ms = int(time.time() * 1000)
         # A read first: every loop wakes when messages are queued, and most find that another
         # took them; on SQLite an empty claim would still queue for the one write lock.
@@ -170,17 +192,25 @@ class Dispatcher:
         # Outcomes are recorded in slices as they come in: a crash between an operator's
         # answer and its record sends a message twice, so keep that window small.
         finished: list[Outcome] = []
+        unsent: list[Claimed] = []
         submit = self._submit if urgent else self._submit_bounded
         for submitted in asyncio.as_completed([submit(m) for m in to_send]):
-            finished.append(await submitted)
+            outcome = await submitted
+            if isinstance(outcome, Claimed):
+                unsent.append(outcome)
+                continue
+            finished.append(outcome)
             if len(finished) >= RECORD_EVERY:
                 await self._record(finished, [], [], urgent)
                 finished = []
-        await self._record(finished, done, stale, urgent)
+        await self._record(finished, done, stale, urgent, unsent)
         return len(claimed)
 
-    async def _submit_bounded(self, message: Claimed) -> Outcome:
+    async def _submit_bounded(self, message: Claimed) -> Outcome | Claimed:
+        """Its outcome; the message itself when the dispatcher stopped before its turn."""
         async with self._submitters:
+            if self._stopping:
+                return message
             return await self._submit(message)
 
     async def _submit(self, message: Claimed) -> Outcome:
@@ -215,6 +245,7 @@ class Dispatcher:
         done: list[Claimed],
         stale: list[Claimed],
         urgent: bool = False,
+        unsent: Sequence[Claimed] = (),
     ) -> None:
         now = datetime.now(UTC)
         now_ms = int(now.timestamp() * 1000)
@@ -255,6 +286,7 @@ class Dispatcher:
                 conn, {o.message.id for o in sent if not all(r.ok for r in o.results)}, now
             )
             await q.retry_later(conn, retry, now_ms)
+            await q.release(conn, [m.id for m in unsent], self.owner)
             for reason, ids in failed.items():
                 moved = await q.finish(
                     conn,

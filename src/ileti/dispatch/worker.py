@@ -66,6 +66,12 @@ class Worker:
         log.info("simulator_started", port=self.simulator.port)
         return routing.simulator_table(self.simulator.port)
 
+    async def stop(self) -> None:
+        """Claim nothing more and return once the batches carriers hold are answered and
+        recorded; then cancel ``run``, which unbinds from the carriers."""
+        if self.dispatcher is not None:
+            await self.dispatcher.stop()
+
     def wake(self, urgent: bool = False) -> None:
         if self.dispatcher is not None:
             self.dispatcher.wake(urgent=urgent)

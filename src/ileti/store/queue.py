@@ -88,6 +88,10 @@ _MARK_SENT_ALL = Raw(
     " WHERE m.id = w.id AND m.status = 'queued'"
 )
 _DEQUEUE = Raw("DELETE FROM dispatch_queue WHERE message_id = ANY($1)")
+_RELEASE = Raw(
+    "UPDATE dispatch_queue SET lease_until_ms = 0, lease_owner = NULL, attempts = attempts - 1"
+    " WHERE message_id = ANY($1) AND lease_owner = $2"
+)
 _FINISH = Raw(
     "UPDATE messages SET status = $2, done_at = $3, error_reason = $4"
     " WHERE id = ANY($1) AND status = ANY($5)"
@@ -186,6 +190,13 @@ async def record_sent(
 async def dequeue(conn: AsyncConnection, message_ids: Sequence[int]) -> None:
     if message_ids:
         await _DEQUEUE.run(conn, list(message_ids))
+
+
+async def release(conn: AsyncConnection, message_ids: Sequence[int], owner: str) -> None:
+    """Give back claimed entries never handed to a carrier (a dispatcher stopping): due at
+    once for the next claim, and the claim not counted as an attempt."""
+    if message_ids:
+        await _RELEASE.run(conn, list(message_ids), owner)
 
 
 async def retry_later(conn: AsyncConnection, delays_ms: dict[int, int], now_ms: int) -> None:
