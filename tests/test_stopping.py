@@ -58,7 +58,7 @@ def _query(database: Path, sql: str, *params: Any) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
-def test_a_stop_signal_while_dispatching_loses_no_time_and_sends_nothing_twice(
+def test_a_stop_signal_while_dispatching_leaves_nothing_leased_and_sends_nothing_twice(
     tmp_path: Path,
 ) -> None:
     database = tmp_path / "ileti.db"
