@@ -19,6 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from ileti.store.sql import driver_of
 from ileti.store.sqlite_inline import connector
 from ileti.store.write_lock import WriteLock
 
@@ -120,7 +121,7 @@ class Database:
                 yield conn
             return
         async with self._report_slots, self.engine.connect() as conn:
-            driver = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+            driver = driver_of(conn)
             driver.reporting = True
             try:
                 yield conn

@@ -69,7 +69,7 @@ class Raw:
         self.sqlite = _PLACEHOLDER.sub(r"?\1", sqlite)
 
     async def rows(self, conn: AsyncConnection, *params: Any) -> list[Sequence[Any]]:
-        driver = _driver(conn)
+        driver = driver_of(conn)
         try:
             if isinstance(driver, asyncpg.Connection):
                 return await driver.fetch(self.postgres, *map(_postgres_value, params))
@@ -80,7 +80,7 @@ class Raw:
 
     async def run(self, conn: AsyncConnection, *params: Any) -> int:
         """Runs it; the number of rows it changed."""
-        driver = _driver(conn)
+        driver = driver_of(conn)
         try:
             if isinstance(driver, asyncpg.Connection):
                 status = await driver.execute(self.postgres, *map(_postgres_value, params))
@@ -96,7 +96,7 @@ class Raw:
     ) -> None:
         """Runs it once per row of parameters; ``converted``: the rows hold no list, and on
         SQLite their times are text already (a big group's rows are not looked at again)."""
-        driver = _driver(conn)
+        driver = driver_of(conn)
         try:
             if isinstance(driver, asyncpg.Connection):
                 if not converted:
@@ -150,7 +150,7 @@ class Rows:
 _POSTGRES = postgresql.dialect()
 
 
-def _driver(conn: AsyncConnection) -> Any:
+def driver_of(conn: AsyncConnection) -> Any:
     """The driver's connection under ``conn``: asyncpg's, or the inline SQLite one."""
     return conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
 
