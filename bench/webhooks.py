@@ -24,12 +24,13 @@ from pathlib import Path
 import uvloop
 from sqlalchemy import func, select
 
+from ileti.domain.clock import utcnow
+from ileti.domain.signing import new_secret
+from ileti.domain.webhooks import EventType, WebhookConfig, make_event
 from ileti.store import accounts, keys, migrate
 from ileti.store import webhooks as outbox
 from ileti.store.db import Database
-from ileti.store.models import WebhookAttempt, WebhookEvent, utcnow
-from ileti.webhooks.events import EventType, WebhookConfig, make_event
-from ileti.webhooks.signing import new_secret
+from ileti.store.models import WebhookAttempt, WebhookEvent
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -89,10 +90,10 @@ def start_sender(db: Database) -> subprocess.Popen[str]:
 
 async def fill(db: Database, urls: list[str], count: int) -> None:
     async with db.write() as conn:
-        account = await accounts.create_account(conn, "bench")
+        account = await accounts.create_account(conn, "bench", utcnow())
         key_ids = []
         for url in urls:
-            _, key = await keys.create_key(conn, account.id)
+            _, key = await keys.create_key(conn, account.id, utcnow())
             await outbox.save_config(conn, key.id, WebhookConfig(url=url, secret=new_secret()))
             key_ids.append(key.id)
     for start in range(0, count, 5000):

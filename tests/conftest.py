@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+import redis.asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -29,6 +30,28 @@ def pytest_report_header() -> list[str]:
         f"postgresql: {'on' if POSTGRES_URL else 'off (ILETI_TEST_POSTGRES_URL not set)'}",
         f"redis: {'on' if REDIS_URL else 'off (ILETI_TEST_REDIS_URL not set)'}",
     ]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A server named but out of reach ends the run: its tests must not pass by being skipped."""
+    if POSTGRES_URL:
+        try:
+            asyncio.run(asyncio.wait_for(_execute_autocommit(POSTGRES_URL, "SELECT 1"), 10))
+        except Exception as exc:
+            pytest.exit(f"ILETI_TEST_POSTGRES_URL is set, PostgreSQL out of reach: {exc!r}", 3)
+    if REDIS_URL:
+        try:
+            asyncio.run(_ping_redis(REDIS_URL))
+        except Exception as exc:
+            pytest.exit(f"ILETI_TEST_REDIS_URL is set, Redis out of reach: {exc!r}", 3)
+
+
+async def _ping_redis(url: str) -> None:
+    client = redis.asyncio.from_url(url, socket_connect_timeout=10)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
 
 
 async def _execute_autocommit(url: str, statement: str) -> None:

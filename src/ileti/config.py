@@ -8,8 +8,6 @@ from pathlib import Path
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ileti.store.db import Database
-
 
 def _default_database_url() -> str:
     return f"sqlite+aiosqlite:///{Path('ileti-data') / 'ileti.db'}"
@@ -27,7 +25,7 @@ class Settings(BaseSettings):
     # PostgreSQL only: how often the worker checks whether its tables need an ANALYZE or a
     # VACUUM, and runs what is due (0: leave it all to the server's autovacuum).
     database_upkeep_seconds: float = 10.0
-    # Shared rate-limit and idempotency counters when several API processes run.
+    # Shared per-key rate limits when several API processes run.
     redis_url: str | None = None
     # Prefix of every Redis key, so several gateways can share one Redis.
     redis_namespace: str = "ileti"
@@ -74,13 +72,6 @@ class Settings(BaseSettings):
     shutdown_seconds: float = 30.0
 
     log_level: str = "INFO"
-
-    def database(self) -> Database:
-        return Database(
-            self.database_url,
-            schema=self.database_schema,
-            sqlite_synchronous=self.sqlite_synchronous,
-        )
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,5 @@
-"""Structured JSON logs. Keys, phone numbers and message bodies never appear in full."""
+"""Structured JSON logs. Keys appear only as their prefix (``domain.keys.shown``); numbers and
+message bodies never appear."""
 
 from __future__ import annotations
 
@@ -24,19 +25,3 @@ def configure(level: str = "INFO") -> None:
         logger_factory=structlog.BytesLoggerFactory(sys.stderr.buffer),
         cache_logger_on_first_use=True,
     )
-
-
-def mask_key(key: str | None) -> str | None:
-    """What a log may say of a key: its public prefix, or only its length if it has none."""
-    if not key:
-        return None
-    from ileti.store.keys import prefix_of
-
-    return prefix_of(key) or f"<{len(key)} characters>"
-
-
-def mask_number(number: str) -> str:
-    """905321234567 → 9053212***67: enough to tell numbers apart in a log, not to dial one."""
-    if len(number) <= 5:
-        return "*" * len(number)
-    return number[:-5] + "***" + number[-2:]

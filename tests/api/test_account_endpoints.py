@@ -48,11 +48,12 @@ async def test_senderid_list_shows_titles_with_status(api: Api) -> None:
 
 
 async def test_another_account_sees_only_its_own_titles_and_balance(api: Api) -> None:
+    from ileti.domain.clock import utcnow
     from ileti.store import accounts
 
     async with api.db.write() as conn:
-        other = await accounts.create_account(conn, "globex", credits=7)
-        await accounts.add_title(conn, other.id, "GLOBEX", active=True)
+        other = await accounts.create_account(conn, "globex", utcnow(), credits=7)
+        await accounts.add_title(conn, other.id, "GLOBEX", utcnow(), active=True)
     other_key = await api.new_key(other.id)
     assert (await api.post("/balance", {"api_key": other_key})).json()["balance"]["main"] == 7
     titles = (await api.post("/senderid/list", {"api_key": other_key})).json()["titles"]

@@ -6,12 +6,13 @@ import asyncio
 
 import httpx
 import pytest
-from sqlalchemy import event
 
-from ileti.api.app import create_app
+from ileti.access import authenticator
+from ileti.domain.clock import utcnow
+from ileti.domain.keys import PREFIX_LENGTH
 from ileti.domain.permissions import Permission
 from ileti.store import accounts, keys
-from support.api import Api, api_settings
+from support.api import Api, serving
 
 
 def _code(response: httpx.Response) -> str:
@@ -51,7 +52,7 @@ async def test_missing_key_is_ts_1031(api: Api) -> None:
 
 
 async def test_another_keys_prefix_with_a_forged_secret_is_refused(api: Api) -> None:
-    forged = api.key[: keys.PREFIX_LENGTH] + "_" + "B" * 43
+    forged = api.key[:PREFIX_LENGTH] + "_" + "B" * 43
     response = await api.post("/balance", {"api_key": forged})
     assert _code(response) == "TS-1031"
 
@@ -59,30 +60,31 @@ async def test_another_keys_prefix_with_a_forged_secret_is_refused(api: Api) -> 
 async def test_revoked_key_stops_within_a_second(api: Api) -> None:
     assert _code(await api.post("/balance")) == "TS-1040"
     async with api.db.write() as conn:
-        await keys.revoke_key(conn, api.key[: keys.PREFIX_LENGTH])
-    await asyncio.sleep(1.05)
+        await keys.revoke_key(conn, api.key[:PREFIX_LENGTH], utcnow())
+    api.clock.advance(1.05)
     response = await api.post("/balance")
     assert response.status_code == 401
     assert _code(response) == "TS-1031"
 
 
-async def test_a_busy_keys_lapsed_cache_costs_one_query(api: Api) -> None:
+async def test_a_busy_keys_lapsed_cache_costs_one_query(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Requests that find the key's entry lapsed together share one lookup, not a connection
     each (which would overflow the pool under load)."""
-    statements: list[str] = []
+    lookups: list[str] = []
+    find_key = authenticator.find_key
 
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if "api_keys" in statement:
-            statements.append(statement)
+    async def counted(conn: object, key: str) -> keys.KeyRecord:
+        lookups.append(key)
+        return await find_key(conn, key)  # type: ignore[arg-type]
 
-    engine = api.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        responses = await asyncio.gather(*(api.post("/auth/check") for _ in range(50)))
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    monkeypatch.setattr(authenticator, "find_key", counted)
+    assert _code(await api.post("/auth/check")) == "TS-1000"
+    api.clock.advance(1.05)  # the entry lapses
+    responses = await asyncio.gather(*(api.post("/auth/check") for _ in range(50)))
     assert [_code(response) for response in responses] == ["TS-1000"] * 50
-    assert len(statements) == 1
+    assert len(lookups) == 2
 
 
 async def test_api_disabled_is_ts_1061(api: Api) -> None:
@@ -129,10 +131,7 @@ async def test_per_minute_limit_is_ts_1060_with_retry_after(api: Api) -> None:
 
 async def test_per_minute_zero_lifts_the_limit(api: Api) -> None:
     key = await api.new_key(per_minute=0)
-    settings = api_settings(api.db, default_per_minute=2)
-    app = create_app(settings, api.db)
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40001))
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+    async with serving(api.db, default_per_minute=2) as (client, _):
         unlimited = [
             _code(await client.post("/auth/check", json={"api_key": key})) for _ in range(5)
         ]

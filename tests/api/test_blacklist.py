@@ -9,14 +9,16 @@ import httpx
 import pytest
 from sqlalchemy import insert, select
 
+from ileti.domain.clock import utcnow
 from ileti.domain.permissions import Permission
 from ileti.store import accounts
-from ileti.store.messages import blacklist
-from ileti.store.models import utcnow
+from ileti.store.models import BlacklistEntry
 from support.api import Api
 
 NUMBER = "905321234567"
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+
+blacklist = BlacklistEntry.__table__
 
 
 def _ok(response: httpx.Response) -> dict:
@@ -132,7 +134,7 @@ async def test_removing_an_absent_number_is_ts_1039(api: Api) -> None:
 
 async def test_accounts_see_and_change_only_their_own_blacklist(api: Api) -> None:
     async with api.db.write() as conn:
-        other = await accounts.create_account(conn, "globex")
+        other = await accounts.create_account(conn, "globex", utcnow())
     other_key = await api.new_key(other.id)
     _ok(await _add(api, NUMBER))
     assert await _listed(api, other_key) == []

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, insert, select
 
+from ileti.domain.clock import utcnow
+from ileti.domain.pricing import Balance
 from ileti.store import accounts, ledger
-from ileti.store.ledger import Balance
-from ileti.store.models import BlacklistEntry, Message, QueueEntry, utcnow
+from ileti.store.models import BlacklistEntry, Message, QueueEntry
 from support.api import Api
 
 SEND = {"title": "ACME", "text": "Merhaba", "sentto": "905321234567"}
@@ -312,7 +313,7 @@ async def test_a_large_mixed_group_stores_every_recipients_own_message(api: Api)
     """Hundreds of rows go in one bulk statement: what each recipient shares with the others
     and what is its own must both land on the right row."""
     async with api.db.write() as conn:
-        await accounts.topup(conn, api.account_id, Balance.MAIN, 1_000)
+        await accounts.topup(conn, api.account_id, Balance.MAIN, 1_000, utcnow())
     numbers = [f"90532{n:07d}" for n in range(300)]
     texts = [f"Kargo {n}" if n % 3 else "ş" * 80 for n in range(300)]
     body = (

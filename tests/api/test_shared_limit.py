@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from ileti.api.ratelimit import RequestLimiter
+from ileti.access.ratelimit import RequestLimiter
 
 REDIS_URL = os.environ.get("ILETI_TEST_REDIS_URL")
 

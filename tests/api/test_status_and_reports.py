@@ -8,14 +8,18 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
+from ileti.domain.clock import utcnow
 from ileti.domain.lifecycle import MessageStatus
 from ileti.domain.numbers import normalise
 from ileti.domain.permissions import Permission
+from ileti.domain.pricing import Balance
 from ileti.domain.schedule import ISTANBUL
 from ileti.store import accounts
-from ileti.store.ledger import Balance
-from ileti.store.messages import NewMessage, Submission, messages, store
+from ileti.store.messages import NewMessage, Submission, store
+from ileti.store.models import Message
 from support.api import Api
+
+messages = Message.__table__
 
 # 2024-03-10 00:00 in Istanbul: the first instant of that day.
 MIDNIGHT = datetime(2024, 3, 9, 21, 0, tzinfo=UTC)
@@ -80,15 +84,15 @@ async def _move(api: Api, message_id: int, status: MessageStatus, **values: obje
 
 async def _other_account(api: Api) -> tuple[int, str]:
     async with api.db.write() as conn:
-        other = await accounts.create_account(conn, "globex", credits=500)
+        other = await accounts.create_account(conn, "globex", utcnow(), credits=500)
     return other.id, await api.new_key(other.id)
 
 
 async def _topup(api: Api, credits: int, kurus: int = 0) -> None:
     async with api.db.write() as conn:
-        await accounts.topup(conn, api.account_id, Balance.MAIN, credits)
+        await accounts.topup(conn, api.account_id, Balance.MAIN, credits, utcnow())
         if kurus:
-            await accounts.topup(conn, api.account_id, Balance.INTERNATIONAL, kurus)
+            await accounts.topup(conn, api.account_id, Balance.INTERNATIONAL, kurus, utcnow())
 
 
 def _ok(response: httpx.Response) -> dict:

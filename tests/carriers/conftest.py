@@ -1,4 +1,7 @@
-"""An SMSC simulator and carriers bound to it, on loopback, torn down after each test."""
+"""An SMSC simulator and carriers bound to it, on loopback, torn down after each test.
+
+Both run on the system clock unless a test hands them another (a ``ManualClock``, to read what
+was decided by time instead of waiting for it)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from ileti.carriers import (
     SmppCarrier,
     SmscSimulator,
 )
+from ileti.domain.clock import SYSTEM_CLOCK, Clock
 
 StartSmsc = Callable[..., Awaitable[SmscSimulator]]
 Connect = Callable[..., Awaitable[SmppCarrier]]
@@ -48,9 +52,9 @@ def free_port() -> int:
 async def start_smsc() -> AsyncIterator[StartSmsc]:
     started: list[SmscSimulator] = []
 
-    async def start(**options: Any) -> SmscSimulator:
+    async def start(*, clock: Clock = SYSTEM_CLOCK, **options: Any) -> SmscSimulator:
         settings = {"port": 0, "receipt_delay": 0.0, "redeliver_delay": 0.05, **options}
-        smsc = SmscSimulator(SimulatorConfig(**settings))
+        smsc = SmscSimulator(SimulatorConfig(**settings), clock=clock)
         await smsc.start()
         started.append(smsc)
         return smsc
@@ -64,8 +68,10 @@ async def start_smsc() -> AsyncIterator[StartSmsc]:
 async def connect() -> AsyncIterator[Connect]:
     carriers: list[SmppCarrier] = []
 
-    async def connect(port: int, *, wait: bool = True, **options: Any) -> SmppCarrier:
-        carrier = SmppCarrier(quick_config(port, **options))
+    async def connect(
+        port: int, *, wait: bool = True, clock: Clock = SYSTEM_CLOCK, **options: Any
+    ) -> SmppCarrier:
+        carrier = SmppCarrier(quick_config(port, **options), clock=clock)
         await carrier.start()
         carriers.append(carrier)
         if wait:

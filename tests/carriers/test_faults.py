@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import struct
-import time
+from itertools import islice
 
 import structlog
 from prometheus_client import REGISTRY
 
 from ileti.carriers import OutboundMessage, SubmitErrorKind, SubmitPart
+from support.clock import ManualClock
 
 
 def message(text: bytes) -> OutboundMessage:
@@ -27,7 +28,8 @@ async def test_submits_outstanding_when_the_smsc_drops_are_answered_or_retried_o
     submits = [asyncio.create_task(carrier.submit(message(text))) for text in texts]
     await asyncio.wait_for(smsc.wait_until(lambda stats: stats.received == 30), 5)
     smsc.release(10)  # ten answered...
-    await asyncio.sleep(0.05)
+    for answered in islice(asyncio.as_completed(submits, timeout=5), 10):
+        await answered
     smsc.drop_connections()  # ...twenty lost with the connection
     results = [result for [result] in await asyncio.gather(*submits)]
 
@@ -47,31 +49,54 @@ async def test_submits_outstanding_when_the_smsc_drops_are_answered_or_retried_o
     assert all(smsc.submissions[("905321234567", text)] == 1 for text in texts)
 
 
+class ParkingClock(ManualClock):
+    """A ManualClock that, from its ``limit``-th sleep on, keeps the sleeper waiting for good:
+    a bind refused for good then stops there instead of binding again at once, over and over,
+    as long as the test runs."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self._limit = limit
+        self.parked = asyncio.Event()
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds)
+        if len(self.slept) >= self._limit:
+            self.parked.set()
+            await asyncio.Event().wait()
+
+
 async def test_a_refused_bind_is_logged_counted_and_retried_with_backoff(start_smsc, connect):
     smsc = await start_smsc(credentials={"ileti": "right"})
+    clock = ParkingClock(limit=4)
     with structlog.testing.capture_logs() as logs:
-        started = time.monotonic()
         carrier = await connect(
             smsc.port,
             wait=False,
+            clock=clock,
             system_id="ileti",
             password="wrong",
             reconnect_min=0.1,
             reconnect_max=0.4,
             response_timeout=0.2,
         )
-        await asyncio.wait_for(smsc.wait_until(lambda stats: stats.binds_refused == 4), 5)
-        elapsed = time.monotonic() - started
-    # Waits of at least 0.05, 0.1 and 0.2 s (half of each backoff, the rest is jitter).
-    assert elapsed >= 0.35
+        await asyncio.wait_for(clock.parked.wait(), 5)
+    assert smsc.stats.binds_refused == 4
+    # Backoffs of 0.1, 0.2, 0.4 and 0.4 s, doubling up to the cap: at least half of each is
+    # waited, the rest is jitter.
+    first, second, third, fourth = clock.slept
+    assert 0.05 <= first <= 0.1
+    assert 0.1 <= second <= 0.2
+    assert 0.2 <= third <= 0.4
+    assert 0.2 <= fourth <= 0.4
     failures = [entry for entry in logs if entry["event"] == "smpp_bind_failed"]
-    assert failures and failures[0]["log_level"] == "error"
+    assert len(failures) == 4 and failures[0]["log_level"] == "error"
     assert failures[0]["reason"] == "ESME_RINVPASWD"
     counted = REGISTRY.get_sample_value(
         "ileti_carrier_bind_failures_total",
         {"carrier": "test-operator", "reason": "ESME_RINVPASWD"},
     )
-    assert counted is not None and counted >= 3
+    assert counted is not None and counted >= 4
     [result] = await carrier.submit(message(b"x"))
     assert result.error is not None and result.error.kind is SubmitErrorKind.BIND_LOST
 

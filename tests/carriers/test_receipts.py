@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from ileti.carriers import DeliveryReceipt, ReceiptBook, ReceiptState, receipt_keys
+from ileti.carriers import DeliveryReceipt, ReceiptState, receipt_keys
 from ileti.carriers.receipts import is_receipt, parse_receipt_text, read_inbound, read_receipt
 from ileti.carriers.smpp.pdu import MessageState, Tag
 
@@ -144,49 +144,3 @@ def test_an_inbound_message_loses_its_udh_and_keeps_its_octets():
     )
     assert (inbound.text, inbound.body) == ("RET", "RET".encode("utf-16-be"))
     assert read_inbound("op", "9", "ILETI", 0, 0, b"", {Tag.MESSAGE_PAYLOAD: b"RET"}).text == "RET"
-
-
-def receipt(message_id: str, state: ReceiptState = ReceiptState.DELIVERED) -> DeliveryReceipt:
-    return DeliveryReceipt("op", message_id, receipt_keys(message_id), state, state.value)
-
-
-def test_the_book_matches_a_receipt_in_another_form():
-    book = ReceiptBook()
-    assert book.expect("439041024", "part-1") == []
-    assert book.match(receipt("00001A2B3C00")) == "part-1"
-
-
-def test_a_receipt_that_comes_before_its_id_waits_for_it():
-    book = ReceiptBook()
-    early = receipt("1A2B3C00")
-    assert book.match(early) is None
-    assert book.expect("439041024", "part-1") == [early]
-    assert book.sweep() == []
-
-
-def test_an_exact_id_wins_over_another_ids_alternate_form():
-    book = ReceiptBook()
-    book.expect("12345", "decimal-id")  # its alternates include 3039 (hex of 12345)
-    book.expect("3039", "other-id")
-    assert book.match(receipt("3039")) == "other-id"
-    assert book.match(receipt("12345")) == "decimal-id"
-
-
-def test_a_non_final_receipt_leaves_the_part_expecting_its_final_one():
-    book = ReceiptBook()
-    book.expect("77", "part")
-    assert book.match(receipt("77", ReceiptState.ACCEPTED)) == "part"
-    assert book.match(receipt("77")) == "part"
-    assert book.match(receipt("77")) is None  # after the final one, it is forgotten
-
-
-def test_receipts_never_claimed_are_swept_after_the_hold():
-    now = [0.0]
-    book = ReceiptBook(hold=60.0, clock=lambda: now[0])
-    stray = receipt("999")
-    book.match(stray)
-    now[0] = 30.0
-    assert book.sweep() == []
-    now[0] = 61.0
-    assert book.sweep() == [stray]
-    assert book.expect("999", "late") == []

@@ -10,8 +10,10 @@ from typer.testing import CliRunner
 
 from ileti.cli import app
 from ileti.config import get_settings
-from ileti.store import keys, ledger
-from ileti.store.ledger import Balance
+from ileti.domain import keys
+from ileti.domain.pricing import Balance
+from ileti.store import ledger
+from ileti.store.db import open_database
 
 runner = CliRunner()
 
@@ -48,7 +50,7 @@ def test_account_create_list_and_topup_through_the_ledger() -> None:
     assert account["international_enabled"] is True
 
     async def ledger_says() -> tuple[int | None, int | None]:
-        db = get_settings().database()
+        db = open_database(get_settings())
         try:
             async with db.read() as conn:
                 return (

@@ -1,4 +1,8 @@
-"""A running dispatch pipeline: simulator(s) over real SMPP, carriers, dispatcher, receipts."""
+"""A running dispatch pipeline: simulator(s) over real SMPP, carriers, dispatcher, receipts.
+
+The dispatcher, the receipt consumer and the sweeper read a ``ManualClock``: leases, validity,
+schedules and retry backoff run out when a test advances it, not while it waits. The operator
+(simulator and carriers) answers over real sockets in real time."""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import func, select
@@ -18,13 +23,17 @@ from ileti.dispatch.receipts import ReceiptConsumer
 from ileti.dispatch.routing import Route, RoutingTable
 from ileti.dispatch.sweeper import Sweeper
 from ileti.domain.encoding import SmsLang, measure
+from ileti.domain.pricing import Balance
+from ileti.domain.priority import BULK
 from ileti.store import accounts
 from ileti.store.db import Database
-from ileti.store.ledger import Balance
-from ileti.store.messages import PRIORITY_BULK, NewMessage, Submission, store
+from ileti.store.messages import NewMessage, Submission, store
 from ileti.store.models import Message
+from support.clock import ManualClock
 
-FAST = DispatchSettings(batch=100, loops=2, idle_poll_seconds=0.02, retry_base_seconds=0.05)
+T = TypeVar("T")
+
+FAST = DispatchSettings(batch=100, loops=2, idle_poll_seconds=0.02)
 
 
 @dataclass
@@ -33,21 +42,24 @@ class Pipeline:
     account_id: int
     simulators: dict[str, SmscSimulator]
     carriers: dict[str, SmppCarrier]
+    clock: ManualClock
     tasks: list[asyncio.Task] = field(default_factory=list)
 
-    def dispatcher(self, routes: RoutingTable, settings: DispatchSettings = FAST) -> Dispatcher:
-        return Dispatcher(self.db, self.carriers, routes, settings)
+    def dispatcher(
+        self, routes: RoutingTable | None = None, settings: DispatchSettings = FAST
+    ) -> Dispatcher:
+        routes = routes or default_routes(self.carriers)
+        return Dispatcher(self.db, self.carriers, routes, settings, clock=self.clock)
 
     def start(self, *coroutines: Awaitable[None]) -> None:
         self.tasks += [asyncio.ensure_future(c) for c in coroutines]
 
     def run_all(self, routes: RoutingTable | None = None, dispatchers: int = 1) -> None:
-        routes = routes or default_routes(self.carriers)
         for _ in range(dispatchers):
             self.start(self.dispatcher(routes).run())
-        self.start(*(ReceiptConsumer(self.db, c).run() for c in self.carriers.values()))
+        self.start(*(ReceiptConsumer(self.db, c, self.clock).run() for c in self.carriers.values()))
         # Retries receipts that overtook the record of their submit, as in the worker.
-        self.start(Sweeper(self.db, interval=0.2).run())
+        self.start(Sweeper(self.db, interval=0.2, clock=self.clock).run())
 
     async def queue(
         self,
@@ -57,10 +69,10 @@ class Pipeline:
         validity: timedelta = timedelta(hours=1),
         first_number: int = 905320000000,
         due_in: timedelta = timedelta(0),
-        priority: int = PRIORITY_BULK,
+        priority: int = BULK,
     ) -> list[int]:
         encoding = measure(text, lang)
-        created = datetime.now(UTC)
+        created = self.clock.now()
         now = created + due_in
         async with self.db.write() as conn:
             stored = await store(
@@ -106,17 +118,25 @@ class Pipeline:
     async def wait_for(
         self, condition: Callable[[dict[str, int]], bool], within: float = 30.0
     ) -> dict[str, int]:
-        deadline = time.monotonic() + within
-        while True:
-            states = await self.states()
-            if condition(states):
-                return states
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out; states are {states}")
-            await asyncio.sleep(0.05)
+        """The messages' states, once ``condition`` holds of them."""
+        return await poll(self.states, condition, within)
 
     def sweeper(self) -> Sweeper:
-        return Sweeper(self.db, interval=0.1)
+        return Sweeper(self.db, clock=self.clock)
+
+
+async def poll(
+    read: Callable[[], Awaitable[T]], condition: Callable[[T], bool], within: float = 30.0
+) -> T:
+    """What ``read`` returns once ``condition`` holds of it; fails after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await read()
+        if condition(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out; last read {value!r}")
+        await asyncio.sleep(0.05)
 
 
 def default_routes(carriers: dict[str, SmppCarrier]) -> RoutingTable:
@@ -150,10 +170,13 @@ async def pipeline_factory(db: Database) -> AsyncIterator[MakePipeline]:
 
     async def make(credits: int = 100_000, **simulators: SimulatorConfig) -> Pipeline:
         simulators = simulators or {"smsc": SimulatorConfig(port=0, receipt_delay=0.05)}
+        clock = ManualClock()
         async with db.write() as conn:
-            account = await accounts.create_account(conn, f"acme{len(made)}", credits=credits)
+            account = await accounts.create_account(
+                conn, f"acme{len(made)}", clock.now(), credits=credits
+            )
             with contextlib.suppress(Exception):
-                await accounts.add_title(conn, account.id, "ACME", active=True)
+                await accounts.add_title(conn, account.id, "ACME", clock.now(), active=True)
         running: dict[str, SmscSimulator] = {}
         carriers: dict[str, SmppCarrier] = {}
         for name, config in simulators.items():
@@ -163,7 +186,7 @@ async def pipeline_factory(db: Database) -> AsyncIterator[MakePipeline]:
             carriers[name] = SmppCarrier(carrier_config(name, simulator.port))
             await carriers[name].start()
             await asyncio.wait_for(carriers[name].wait_bound(), 10)
-        pipeline = Pipeline(db, account.id, running, carriers)
+        pipeline = Pipeline(db, account.id, running, carriers, clock)
         made.append(pipeline)
         return pipeline
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -13,14 +12,14 @@ from ileti.carriers import SimulatorConfig, SmscSimulator
 from ileti.carriers.smpp.pdu import Status
 from ileti.dispatch.dispatcher import Dispatcher, DispatchSettings
 from ileti.dispatch.routing import Route, RoutingTable
+from ileti.domain import priority
 from ileti.domain.encoding import SmsLang
+from ileti.domain.pricing import Balance
 from ileti.store import ledger
 from ileti.store import queue as q
-from ileti.store.ledger import Balance
-from ileti.store.messages import PRIORITY_OTP
 from ileti.store.models import BlacklistEntry, Message, MessagePart, QueueEntry
 
-from .conftest import FAST, Pipeline, default_routes
+from .conftest import FAST, Pipeline, poll
 
 
 async def test_every_message_is_delivered_exactly_once(pipeline_factory) -> None:
@@ -68,11 +67,16 @@ async def test_no_receipt_expires_after_validity_and_refunds(pipeline_factory) -
     pipeline = await pipeline_factory(
         credits=100, smsc=SimulatorConfig(port=0, outcomes={"none": 1.0})
     )
-    await pipeline.queue(10, validity=timedelta(seconds=1))
+    validity = timedelta(minutes=5)
+    await pipeline.queue(10, validity=validity)
     pipeline.run_all()
     await pipeline.wait_for(lambda s: s.get("sent", 0) == 10)
-    await asyncio.sleep(1.1)
-    await pipeline.sweeper().sweep()
+    sweeper = pipeline.sweeper()
+    pipeline.clock.advance(validity.total_seconds() - 1)
+    await sweeper.sweep()
+    assert await pipeline.states() == {"sent": 10}  # still within validity
+    pipeline.clock.advance(1)
+    await sweeper.sweep()
     assert await pipeline.states() == {"expired": 10}
     assert await pipeline.balance() == 100
 
@@ -110,11 +114,20 @@ async def test_retryable_errors_are_retried_then_fail(pipeline_factory) -> None:
         smsc=SimulatorConfig(port=0, reject_share=1.0, reject_status=Status.ESME_RTHROTTLED),
     )
     await pipeline.queue(3)
-    pipeline.run_all()
-    states = await pipeline.wait_for(lambda s: s.get("failed", 0) == 3, within=60)
-    assert states == {"failed": 3}
+    dispatcher = pipeline.dispatcher()
+    settings = dispatcher.settings
+    for attempt in range(1, settings.max_attempts):
+        assert await dispatcher.dispatch_once() == 3
+        assert await pipeline.states() == {"queued": 3}
+        # Backoff with jitter: due again somewhere in the second half of the attempt's ceiling.
+        ceiling = min(settings.retry_max_seconds, settings.retry_base_seconds * 2 ** (attempt - 1))
+        pipeline.clock.advance(ceiling / 2 - 0.01)
+        assert await dispatcher.dispatch_once() == 0, f"retried too soon after attempt {attempt}"
+        pipeline.clock.advance(ceiling / 2 + 0.02)
+    assert await dispatcher.dispatch_once() == 3
+    assert await pipeline.states() == {"failed": 3}
     # Submitted once per attempt, up to the limit, then refunded.
-    assert pipeline.simulators["smsc"].stats.received == 3 * 6
+    assert pipeline.simulators["smsc"].stats.received == 3 * settings.max_attempts == 3 * 6
     assert await pipeline.balance() == 50
 
 
@@ -131,12 +144,16 @@ async def test_two_dispatchers_never_submit_a_message_twice(pipeline_factory) ->
 async def test_a_dead_workers_lease_runs_out_and_its_messages_go_out(pipeline_factory) -> None:
     pipeline = await pipeline_factory()
     ids = await pipeline.queue(5)
+    lease = FAST.lease_seconds
     async with pipeline.db.write() as conn:
-        claimed = await q.claim(conn, "dead-worker", 10, now_ms=_now_ms(), lease_ms=500)
+        claimed = await q.claim(conn, "dead-worker", 10, pipeline.clock.now_ms(), int(lease * 1000))
     assert sorted(c.id for c in claimed) == ids
+    dispatcher = pipeline.dispatcher()
+    pipeline.clock.advance(lease - 1)
+    assert await dispatcher.dispatch_once() == 0  # still leased to the dead worker
+    assert await pipeline.states() == {"queued": 5}
+    pipeline.clock.advance(2)
     pipeline.run_all()
-    await asyncio.sleep(0.3)
-    assert await pipeline.states() == {"queued": 5}  # still leased to the dead worker
     await pipeline.wait_for(lambda s: s.get("delivered", 0) == 5)
     assert set(pipeline.simulators["smsc"].submissions.values()) == {1}
 
@@ -149,7 +166,7 @@ async def _window_full(
     [simulator] = pipeline.simulators.values()
     simulator.hold()
     await pipeline.queue(400)
-    dispatcher = pipeline.dispatcher(default_routes(pipeline.carriers), settings)
+    dispatcher = pipeline.dispatcher(settings=settings)
     pipeline.start(dispatcher.run())
     await asyncio.wait_for(simulator.wait_until(lambda s: s.received >= 50), 10)
     return simulator, dispatcher
@@ -162,7 +179,9 @@ async def test_a_stopped_dispatcher_records_what_is_out_and_gives_back_the_rest(
     # 60 of the 200 claimed handed to the carrier, 50 of those unanswered in its window.
     simulator, dispatcher = await _window_full(pipeline, replace(FAST, submitters=60))
     stopping = asyncio.ensure_future(dispatcher.stop())
-    await asyncio.sleep(0.3)
+    # One turn of the event loop: the stop begins (nothing more is claimed or handed over)
+    # and can go no further while the operator holds its answers.
+    await asyncio.sleep(0)
     assert not stopping.done(), "a stop waits for the operator's answers"
     simulator.release()
     await asyncio.wait_for(stopping, 10)
@@ -205,13 +224,14 @@ async def test_ret_from_a_number_blacklists_it_for_advertising(pipeline_factory)
     pipeline.run_all()
     await pipeline.simulators["smsc"].send_mo("905321234567", "ACME", "ret")
     table = BlacklistEntry.__table__
-    for _ in range(100):
+
+    async def blacklisted() -> list[tuple]:
         async with pipeline.db.read() as conn:
-            rows = (await conn.execute(select(table.c.number, table.c.scope))).all()
-        if rows:
-            break
-        await asyncio.sleep(0.05)
-    assert [tuple(r) for r in rows] == [("905321234567", "advertising")]
+            rows = await conn.execute(select(table.c.number, table.c.scope))
+            return [tuple(r) for r in rows]
+
+    rows = await poll(blacklisted, bool, within=5)
+    assert rows == [("905321234567", "advertising")]
 
 
 async def test_unicode_and_english_messages_reach_the_operator_as_encoded(pipeline_factory) -> None:
@@ -225,16 +245,14 @@ async def test_unicode_and_english_messages_reach_the_operator_as_encoded(pipeli
     assert ("905330000000", b"Sisli") in sent
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 async def test_a_scheduled_message_waits_until_it_is_due(pipeline_factory) -> None:
     pipeline = await pipeline_factory()
-    [later] = await pipeline.queue(1, due_in=timedelta(seconds=1.5))
+    due_in = timedelta(minutes=30)
+    [later] = await pipeline.queue(1, due_in=due_in)
     await pipeline.queue(1, first_number=905330000000)
     pipeline.run_all()
     await pipeline.wait_for(lambda s: s.get("delivered", 0) == 1)
+    assert await pipeline.dispatcher().dispatch_once() == 0
     async with pipeline.db.read() as conn:
         status = (
             await conn.execute(
@@ -242,6 +260,7 @@ async def test_a_scheduled_message_waits_until_it_is_due(pipeline_factory) -> No
             )
         ).scalar_one()
     assert status == "queued"
+    pipeline.clock.advance(due_in.total_seconds())
     await pipeline.wait_for(lambda s: s.get("delivered", 0) == 2)
 
 
@@ -250,14 +269,17 @@ async def test_an_otp_overtakes_bulk_already_claimed_and_waiting_for_the_window(
 ) -> None:
     pipeline = await pipeline_factory()
     simulator, dispatcher = await _window_full(pipeline)
-    [otp_id] = await pipeline.queue(1, first_number=905559999999, priority=PRIORITY_OTP)
+    [otp_id] = await pipeline.queue(1, first_number=905559999999, priority=priority.OTP)
     dispatcher.wake(urgent=True)
-    async with pipeline.db.read() as conn:
-        await asyncio.sleep(0.3)
-        leased = await conn.scalar(
-            select(QueueEntry.lease_owner).where(QueueEntry.message_id == otp_id)
-        )
-    assert leased is not None, "the OTP is claimed while every bulk loop is still busy"
+
+    async def otp_lease() -> str | None:
+        async with pipeline.db.read() as conn:
+            return await conn.scalar(
+                select(QueueEntry.lease_owner).where(QueueEntry.message_id == otp_id)
+            )
+
+    # The operator still holds every bulk submit: only the OTP loop is free to claim it.
+    await poll(otp_lease, lambda owner: owner is not None, within=10)
     simulator.release()
     await pipeline.wait_for(lambda s: s.get("sent", 0) + s.get("delivered", 0) == 401)
     order = [destination for destination, _ in simulator.submissions]

@@ -7,15 +7,17 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
+from ileti.domain.clock import utcnow
+from ileti.domain.pricing import Balance
 from ileti.store import accounts, ledger
 from ileti.store.db import Database
-from ileti.store.ledger import Balance, DuplicateEntry, EntryKind, InsufficientBalance
+from ileti.store.ledger import DuplicateEntry, EntryKind, InsufficientBalance
 from ileti.store.models import LedgerEntry
 
 
 async def _account(db: Database, credits: int = 0) -> int:
     async with db.write() as conn:
-        return (await accounts.create_account(conn, "acme", credits=credits)).id
+        return (await accounts.create_account(conn, "acme", utcnow(), credits=credits)).id
 
 
 async def _entries(db: Database, account_id: int) -> list[tuple[int, int, str]]:
@@ -32,7 +34,7 @@ async def _entries(db: Database, account_id: int) -> list[tuple[int, int, str]]:
 async def test_opening_balance_and_topup_are_ledger_entries(db: Database) -> None:
     account_id = await _account(db, credits=100)
     async with db.write() as conn:
-        after = await accounts.topup(conn, account_id, Balance.MAIN, 50)
+        after = await accounts.topup(conn, account_id, Balance.MAIN, 50, utcnow())
     assert after == 150
     assert await _entries(db, account_id) == [(100, 100, "topup"), (50, 150, "topup")]
 
@@ -42,7 +44,7 @@ async def test_concurrent_topups_end_with_ledger_equal_to_balance(db: Database) 
 
     async def topup(amount: int) -> None:
         async with db.write() as conn:
-            await accounts.topup(conn, account_id, Balance.MAIN, amount)
+            await accounts.topup(conn, account_id, Balance.MAIN, amount, utcnow())
 
     await asyncio.gather(*(topup(n) for n in range(1, 101)))
     async with db.read() as conn:
@@ -65,7 +67,7 @@ async def test_debit_never_goes_below_zero_under_concurrency(db: Database) -> No
         try:
             async with db.write() as conn:
                 await ledger.post(
-                    conn, account_id, Balance.MAIN, -2, EntryKind.DEBIT, f"message:{n}"
+                    conn, account_id, Balance.MAIN, -2, EntryKind.DEBIT, f"message:{n}", utcnow()
                 )
         except InsufficientBalance:
             return False
@@ -81,10 +83,14 @@ async def test_debit_never_goes_below_zero_under_concurrency(db: Database) -> No
 async def test_same_reference_and_kind_cannot_post_twice(db: Database) -> None:
     account_id = await _account(db, credits=10)
     async with db.write() as conn:
-        await ledger.post(conn, account_id, Balance.MAIN, -3, EntryKind.DEBIT, "message:7")
+        await ledger.post(
+            conn, account_id, Balance.MAIN, -3, EntryKind.DEBIT, "message:7", utcnow()
+        )
     with pytest.raises(DuplicateEntry):
         async with db.write() as conn:
-            await ledger.post(conn, account_id, Balance.MAIN, -3, EntryKind.DEBIT, "message:7")
+            await ledger.post(
+                conn, account_id, Balance.MAIN, -3, EntryKind.DEBIT, "message:7", utcnow()
+            )
     async with db.read() as conn:
         main, _ = await accounts.balances(conn, account_id)
         count = (
@@ -95,18 +101,22 @@ async def test_same_reference_and_kind_cannot_post_twice(db: Database) -> None:
     assert count == 2
     # A refund of the same message is another kind and is allowed once.
     async with db.write() as conn:
-        await ledger.post(conn, account_id, Balance.MAIN, 3, EntryKind.REFUND, "message:7")
+        await ledger.post(
+            conn, account_id, Balance.MAIN, 3, EntryKind.REFUND, "message:7", utcnow()
+        )
     assert (await _entries(db, account_id))[-1] == (3, 10, "refund")
 
 
 async def test_international_balance_is_separate(db: Database) -> None:
     async with db.write() as conn:
-        account = await accounts.create_account(conn, "globex", credits=5, international_kurus=1250)
+        account = await accounts.create_account(
+            conn, "globex", utcnow(), credits=5, international_kurus=1250
+        )
     assert account.international_enabled
     with pytest.raises(InsufficientBalance):
         async with db.write() as conn:
             await ledger.post(
-                conn, account.id, Balance.INTERNATIONAL, -1251, EntryKind.DEBIT, "m:1"
+                conn, account.id, Balance.INTERNATIONAL, -1251, EntryKind.DEBIT, "m:1", utcnow()
             )
     async with db.read() as conn:
         assert await accounts.balances(conn, account.id) == (5, 1250)

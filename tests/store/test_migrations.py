@@ -9,6 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import insert, inspect, text
 
+from ileti.domain.clock import utcnow
 from ileti.store import accounts, migrate
 from ileti.store.db import Database
 from ileti.store.models import Base, Group, Message, QueueEntry
@@ -55,7 +56,7 @@ async def test_messages_groups_and_queue_keep_their_ids_across_the_key_change(
     await asyncio.to_thread(migrate.downgrade, url, schema, "0007")
     now = datetime.now(UTC)
     async with db.write() as conn:
-        account = await accounts.create_account(conn, "acme", credits=10)
+        account = await accounts.create_account(conn, "acme", utcnow(), credits=10)
         await conn.execute(
             insert(Group.__table__).values(
                 id=2**40, account_id=account.id, key_id=1, title="ILETI", total_recipients=1,

@@ -11,12 +11,14 @@ from ileti.store.db import Database
 
 
 async def _register_waiting_function(
-    db: Database, released: threading.Event, patience: float
+    db: Database, started: asyncio.Event, released: threading.Event, patience: float
 ) -> None:
     """``wait_for_loop()`` in SQL: 1 once the event loop has released it, 0 if it never does.
     Registered on the pool's one connection, which the next read borrows again."""
+    loop = asyncio.get_running_loop()
 
     def wait_for_loop() -> int:
+        loop.call_soon_threadsafe(started.set)
         return 1 if released.wait(patience) else 0
 
     async with db.read() as conn:
@@ -25,11 +27,12 @@ async def _register_waiting_function(
 
 
 async def _query_while_the_loop_releases(db: Database, *, report: bool) -> tuple[int, bool]:
-    released = threading.Event()
-    await _register_waiting_function(db, released, patience=5.0 if report else 0.5)
+    started, released = asyncio.Event(), threading.Event()
+    await _register_waiting_function(db, started, released, patience=5.0 if report else 0.5)
 
     async def release() -> None:
-        await asyncio.sleep(0.05)
+        # Only once the query waits in the database: a release before it would prove nothing.
+        await started.wait()
         released.set()
 
     async def query() -> int:
@@ -59,10 +62,16 @@ async def test_many_reports_at_once_leave_connections_for_everyone_else(
     sqlite_db: Database,
 ) -> None:
     released = threading.Event()
+    holding = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def hold() -> int:
+        loop.call_soon_threadsafe(holding.set)
+        return 1 if released.wait(10) else 0
 
     @event.listens_for(sqlite_db.engine.sync_engine, "connect")
     def _register(dbapi_connection, _record) -> None:
-        dbapi_connection.create_function("hold", 0, lambda: 1 if released.wait(10) else 0)
+        dbapi_connection.create_function("hold", 0, hold)
 
     await sqlite_db.engine.dispose()  # every connection from now on knows hold()
 
@@ -70,9 +79,11 @@ async def test_many_reports_at_once_leave_connections_for_everyone_else(
         async with sqlite_db.read(report=True) as conn:
             return (await conn.execute(text("SELECT hold()"))).scalar_one()
 
-    # More reports than the pool has connections (16), all waiting on the database.
+    # More reports than the pool has connections (16), all started; those that run wait on
+    # the database, the others for their turn.
     reports = [asyncio.create_task(report()) for _ in range(20)]
-    await asyncio.sleep(0.2)
+    async with asyncio.timeout(5):
+        await holding.wait()
     try:
         async with asyncio.timeout(5):
             async with sqlite_db.read() as conn:

@@ -10,22 +10,25 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from ileti.domain import priority
+from ileti.domain.clock import Clock, utcnow
+from ileti.domain.pricing import Balance
+from ileti.domain.signing import new_secret
+from ileti.domain.webhooks import WebhookConfig
 from ileti.store import accounts, keys
 from ileti.store import webhooks as outbox
 from ileti.store.db import Database
-from ileti.store.ledger import Balance
-from ileti.store.messages import PRIORITY_BULK, NewMessage, Submission, store
+from ileti.store.messages import NewMessage, Submission, store
 from ileti.store.models import WebhookEvent
-from ileti.webhooks.events import WebhookConfig
 from ileti.webhooks.sender import SenderSettings, WebhookSender
-from ileti.webhooks.signing import new_secret
+from support.clock import ManualClock
 
 events = WebhookEvent.__table__
 
-# Fast enough for tests, the same shape as the real schedule.
-QUICK_BACKOFF = (0.05, 0.1, 0.2)
+# Quick to notice work and to write outcomes. Retries keep the real schedule: a test moves its
+# sender's clock on to each one (``eventually(..., retrying=sender)``).
 QUICK = SenderSettings(
     timeout=2.0,
     allow_private=True,
@@ -44,9 +47,7 @@ class Customer:
     key: str
 
     async def hook(self, url: str, **changes: object) -> WebhookConfig:
-        config = replace(
-            WebhookConfig(url=url, secret=new_secret(), backoff=QUICK_BACKOFF), **changes
-        )
+        config = replace(WebhookConfig(url=url, secret=new_secret()), **changes)
         async with self.db.write() as conn:
             await outbox.save_config(conn, self.key_id, config)
         return config
@@ -62,7 +63,7 @@ class Customer:
                     title="ACME",
                     kind="group",
                     content_type=0,
-                    priority=PRIORITY_BULK,
+                    priority=priority.BULK,
                     created_at=now,
                     due_at=now,
                     expires_at=now + timedelta(hours=1),
@@ -99,15 +100,19 @@ async def customer(db: Database) -> Customer:
 
 async def new_customer(db: Database, name: str) -> Customer:
     async with db.write() as conn:
-        account = await accounts.create_account(conn, name, credits=100_000)
-        await accounts.add_title(conn, account.id, "ACME", active=True)
-        key, record = await keys.create_key(conn, account.id)
+        account = await accounts.create_account(conn, name, utcnow(), credits=100_000)
+        await accounts.add_title(conn, account.id, "ACME", utcnow(), active=True)
+        key, record = await keys.create_key(conn, account.id, utcnow())
     return Customer(db, account.id, record.id, record.prefix, key)
 
 
 @asynccontextmanager
-async def sending(db: Database, settings: SenderSettings = QUICK) -> AsyncIterator[WebhookSender]:
-    sender = WebhookSender(db, settings)
+async def sending(
+    db: Database, settings: SenderSettings = QUICK, clock: Clock | None = None
+) -> AsyncIterator[WebhookSender]:
+    """A sender at work on ``db``. Its clock stands still (at the time it starts) unless the
+    test moves it, or is the one given."""
+    sender = WebhookSender(db, settings, clock=clock or ManualClock())
     task = asyncio.ensure_future(sender.run())
     try:
         yield sender
@@ -116,7 +121,14 @@ async def sending(db: Database, settings: SenderSettings = QUICK) -> AsyncIterat
         await asyncio.gather(task, return_exceptions=True)
 
 
-async def eventually(condition: Callable[[], object], within: float = 15.0) -> None:
+async def eventually(
+    condition: Callable[[], object],
+    within: float = 15.0,
+    *,
+    retrying: WebhookSender | None = None,
+) -> None:
+    """Waits until ``condition`` holds. With ``retrying``, that sender's retries come due as
+    soon as it has nothing else to do: its clock moves on to the next one."""
     deadline = time.monotonic() + within
     while True:
         result = condition()
@@ -124,6 +136,29 @@ async def eventually(condition: Callable[[], object], within: float = 15.0) -> N
             result = await result
         if result:
             return
+        if retrying is not None:
+            await _next_retry_comes_due(retrying)
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.02)
+
+
+_IN_HAND = (
+    select(func.count())
+    .select_from(events)
+    .where(events.c.status == "pending", events.c.lease_owner.is_not(None))
+)
+_NEXT_DUE = select(func.min(events.c.due_ms)).where(events.c.status == "pending")
+
+
+async def _next_retry_comes_due(sender: WebhookSender) -> None:
+    clock = sender.clock
+    assert isinstance(clock, ManualClock), "a sender whose retries the test brings on"
+    async with sender.db.read() as conn:
+        in_hand = (await conn.execute(_IN_HAND)).scalar_one()
+        next_due = (await conn.execute(_NEXT_DUE)).scalar_one()
+    # Only while no event is claimed (none has a lease the jump could end) and none is due.
+    if in_hand or next_due is None or next_due <= clock.now_ms():
+        return
+    clock.advance((next_due - clock.now_ms() + 1) / 1000)
+    sender.wake()

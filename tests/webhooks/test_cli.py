@@ -10,10 +10,11 @@ from typer.testing import CliRunner
 
 from ileti.cli import app
 from ileti.config import get_settings
+from ileti.domain.clock import utcnow
+from ileti.domain.webhooks import EventType, make_event
 from ileti.store import keys
 from ileti.store import webhooks as outbox
-from ileti.store.models import utcnow
-from ileti.webhooks.events import EventType, make_event
+from ileti.store.db import open_database
 
 runner = CliRunner()
 
@@ -94,7 +95,7 @@ def test_failures_and_replay(key: str) -> None:
     ileti("webhook", "set", key, "--url", "http://127.0.0.1:9/hook")
 
     async def dead_events() -> list[str]:
-        db = get_settings().database()
+        db = open_database(get_settings())
         try:
             async with db.write() as conn:
                 record = await keys.find_key(conn, key)

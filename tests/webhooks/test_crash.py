@@ -7,21 +7,22 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from dataclasses import replace
 
+from ileti.domain.clock import utcnow
+from ileti.domain.webhooks import EventType, make_event
 from ileti.store import webhooks as outbox
-from ileti.store.models import utcnow
-from ileti.webhooks.events import EventType, make_event
+from ileti.webhooks.sender import SenderSettings
+from support.clock import ManualClock
 from support.receiver import Receiver
 
-from .conftest import QUICK, Customer, eventually, sending
+from .conftest import Customer, eventually, sending
 
 SENDER = """
 import asyncio, sys
 from ileti.store.db import Database
 from ileti.webhooks.sender import SenderSettings, WebhookSender
 db = Database(sys.argv[1], schema=sys.argv[2] or None)
-settings = SenderSettings(allow_private=True, lease_seconds=1.0, idle_poll_seconds=0.05)
+settings = SenderSettings(allow_private=True, idle_poll_seconds=0.05)
 asyncio.run(WebhookSender(db, settings).run())
 """
 
@@ -31,6 +32,7 @@ def start_sender(url: str, schema: str | None) -> subprocess.Popen[bytes]:
 
 
 async def test_kill_9_while_sending_loses_nothing(customer: Customer, database_target) -> None:
+    # A receiver a little slow to answer, so that the kill finds events in flight.
     with Receiver(lambda _: (200, 0.01)) as receiver:
         await customer.hook(receiver.url)
         made = [
@@ -49,7 +51,10 @@ async def test_kill_9_while_sending_loses_nothing(customer: Customer, database_t
             process.wait()
         before = len(receiver.requests())
         assert 0 < before < len(made), "the kill should land in the middle of sending"
-        async with sending(customer.db, replace(QUICK, lease_seconds=1.0)):
+        # The dead sender's leases run out: the next sender's clock is past every one of them.
+        clock = ManualClock()
+        clock.advance(SenderSettings().lease_seconds + 1)
+        async with sending(customer.db, clock=clock):
             await eventually(lambda: _all_delivered(customer, len(made)), within=60)
     arrived = Counter(r.headers["webhook-id"] for r in receiver.requests())
     assert set(arrived) == {e.id for e in made}

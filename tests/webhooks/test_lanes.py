@@ -13,6 +13,8 @@ import pytest
 
 from ileti.webhooks.lanes import Lane, ProtocolError
 
+from .conftest import eventually
+
 
 class RawServer:
     """Reads each request whole, then writes what ``answer`` gives for it (and hangs up when
@@ -22,6 +24,7 @@ class RawServer:
         self.answer = answer
         self.requests: list[bytes] = []
         self.connections = 0
+        self.hung_up = 0
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
@@ -43,6 +46,7 @@ class RawServer:
             pass
         finally:
             writer.close()
+            self.hung_up += 1
 
 
 @pytest.fixture
@@ -125,10 +129,12 @@ async def test_a_kept_connection_the_receiver_closed_is_replaced(serve) -> None:
     # The receiver hangs up after every answer without saying so.
     raw, url = await serve(lambda _: (closing, True))
     client = lane()
-    for _ in range(3):
+    for n in range(1, 4):
         assert (await client.post(url, {}, b"{}")).status == 200
-        await asyncio.sleep(0.05)
+        # Gone before the next request: it goes out again on a new connection.
+        await eventually(lambda n=n: raw.hung_up == n)
     assert len(raw.requests) == 3
+    assert raw.connections == 3
 
 
 async def test_garbage_is_a_protocol_error_and_a_silent_close_an_error(serve) -> None:

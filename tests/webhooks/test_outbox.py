@@ -7,18 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ileti.domain.lifecycle import MessageStatus
-from ileti.store import queue
+from ileti.domain.lifecycle import DELIVERED, OVERDUE, UNDELIVERED
+from ileti.domain.webhooks import EventType, make_event
+from ileti.store import lifecycle
 from ileti.store import webhooks as outbox
-from ileti.store.queue import SubmittedPart
-from ileti.webhooks.events import EventType, make_event
+from ileti.store.lifecycle import SubmittedPart
 
 from .conftest import Customer, new_customer
 
 
 async def _send(customer: Customer, ids: list[int]) -> None:
     async with customer.db.write() as conn:
-        await queue.record_sent(
+        await lifecycle.mark_sent(
             conn,
             [(i, "smsc", [SubmittedPart(1, f"op{i}")]) for i in ids],
             datetime.now(UTC),
@@ -31,12 +31,11 @@ async def test_state_changes_write_their_events(customer: Customer) -> None:
     await _send(customer, [delivered, failed, expired])
     now = datetime.now(UTC)
     async with customer.db.write() as conn:
-        sent = [MessageStatus.SENT]
-        await queue.finish(conn, [delivered], MessageStatus.DELIVERED, now, None, from_status=sent)
-        await queue.finish(conn, [failed], MessageStatus.FAILED, now, "rejected", from_status=sent)
-        await queue.finish(conn, [expired], MessageStatus.EXPIRED, now, None, from_status=sent)
+        await lifecycle.finish(conn, [delivered], DELIVERED, now, None)
+        await lifecycle.finish(conn, [failed], UNDELIVERED, now, "rejected")
+        await lifecycle.finish(conn, [expired], OVERDUE, now, None)
         # Already final: nothing moves, so nothing is announced.
-        await queue.finish(conn, [delivered], MessageStatus.FAILED, now, None, from_status=sent)
+        await lifecycle.finish(conn, [delivered], UNDELIVERED, now, None)
     rows = await customer.events()
     bodies = [json.loads(row["body"]) for row in rows]
     assert [b["event_type"] for b in bodies] == ["sms.sent"] * 3 + [
@@ -66,7 +65,7 @@ async def test_no_event_without_the_state_change(customer: Customer) -> None:
     [message] = await customer.messages(1)
     with pytest.raises(RuntimeError):
         async with customer.db.write() as conn:
-            await queue.record_sent(
+            await lifecycle.mark_sent(
                 conn, [(message, "smsc", [SubmittedPart(1, "x")])], datetime.now(UTC)
             )
             raise RuntimeError("the transaction fails after the change")
@@ -81,14 +80,7 @@ async def test_only_keys_with_a_webhook_that_wants_the_event(customer: Customer,
     ids = await customer.messages(2) + await other.messages(2) + await bare.messages(2)
     await _send(customer, ids)
     async with db.write() as conn:
-        await queue.finish(
-            conn,
-            ids,
-            MessageStatus.DELIVERED,
-            datetime.now(UTC),
-            None,
-            from_status=[MessageStatus.SENT],
-        )
+        await lifecycle.finish(conn, ids, DELIVERED, datetime.now(UTC), None)
     assert [r["event_type"] for r in await customer.events()] == ["sms.delivered"] * 2
     assert await other.events() == [] and await bare.events() == []
 

@@ -24,7 +24,8 @@ async def test_sent_and_delivered_events_arrive(
         config = await customer.hook(receiver.url)
         ids = await pipeline.queue(20)
         pipeline.run_all()
-        async with sending(customer.db):
+        # The sender keeps the pipeline's time: each event is due when its move was made.
+        async with sending(customer.db, clock=pipeline.clock):
             await pipeline.wait_for(lambda s: s.get("delivered") == 20)
             await eventually(lambda: len(receiver.requests()) >= 40)
     bodies = [Webhook(config.secret).verify(r.body, r.headers) for r in receiver.requests()]

@@ -11,8 +11,8 @@ import pytest
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from ileti.webhooks import signing
-from ileti.webhooks.events import WebhookConfig
+from ileti.domain import signing
+from ileti.domain.webhooks import WebhookConfig
 
 BODY = b'{"event_id":"evt_1","event_type":"sms.delivered","data":{"sms_id":7}}'
 
@@ -23,6 +23,7 @@ def ours(secret: str, body: bytes) -> str:
 
 def test_both_signatures_verify_independently() -> None:
     secret = signing.new_secret()
+    # The system's time: standardwebhooks refuses a timestamp far from its own clock.
     now = int(time.time())
     headers = signing.headers([secret], "evt_1", now, BODY)
     assert Webhook(secret).verify(BODY, headers)["data"]["sms_id"] == 7

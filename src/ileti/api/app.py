@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from fastapi import APIRouter, FastAPI
@@ -17,12 +17,10 @@ from starlette.types import Receive, Scope, Send
 from ileti import codes
 from ileti.api.endpoint import new_request_id, record
 from ileti.api.envelope import failure
-from ileti.api.gateway import ApiState
 from ileti.api.openapi import build_openapi
 from ileti.api.routes import account, blacklist, otp, reports, sms, webhooks
 from ileti.codes import GatewayError
-from ileti.config import Settings
-from ileti.store.db import Database
+from ileti.services import Services
 
 log = structlog.get_logger("ileti.api")
 
@@ -38,8 +36,8 @@ class Gateway(FastAPI):
     /metrics) goes through FastAPI as usual.
     """
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.direct: dict[str, Endpoint] = {}
 
     def include_endpoints(self, *routers: APIRouter) -> None:
@@ -48,7 +46,7 @@ class Gateway(FastAPI):
             self.include_router(router)
             for route in router.routes:
                 if isinstance(route, Route) and route.methods == {"POST"}:
-                    self.direct[route.path] = route.endpoint  # type: ignore[assignment]
+                    self.direct[route.path] = route.endpoint
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
@@ -61,16 +59,8 @@ class Gateway(FastAPI):
         await super().__call__(scope, receive, send)
 
 
-def create_app(settings: Settings, db: Database | None = None) -> Gateway:
-    """The API. With ``db`` given, the caller owns the database; otherwise the app does."""
-    owns_db = db is None
-    database = db or settings.database()
-
-    @asynccontextmanager
-    async def lifespan(app: Gateway) -> AsyncIterator[None]:
-        yield
-        if owns_db:
-            await database.close()
+def create_app(services: Services) -> Gateway:
+    """The API over ``services`` (whose database its maker closes)."""
 
     app = Gateway(
         title="ileti",
@@ -78,9 +68,8 @@ def create_app(settings: Settings, db: Database | None = None) -> Gateway:
         docs_url=None,
         redoc_url=None,
         redirect_slashes=False,
-        lifespan=lifespan,
     )
-    app.state.api = ApiState.create(settings, database)
+    app.state.services = services
     app.include_endpoints(
         account.router, reports.router, blacklist.router, sms.router, otp.router, webhooks.router
     )

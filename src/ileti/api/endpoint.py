@@ -23,14 +23,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ileti import codes
-from ileti.api.auth import Caller
+from ileti.access.authenticator import Caller
 from ileti.api.body import api_key_of, parse, read_object
 from ileti.api.envelope import EnvelopeResponse, failure, success
-from ileti.api.gateway import ApiState
 from ileti.codes import GatewayError, ResultCode
+from ileti.domain.keys import shown
 from ileti.domain.permissions import Permission
-from ileti.logs import mask_key
 from ileti.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from ileti.sending.identity import RequestIdentity
+from ileti.services import Services
 
 log = structlog.get_logger("ileti.api")
 
@@ -41,11 +42,18 @@ M = TypeVar("M", bound=BaseModel)
 class Context:
     """One request as a handler sees it."""
 
-    state: ApiState
+    services: Services
     caller: Caller
     request: Request
+    path: str
     request_id: str
     body: dict[str, Any]
+
+    def identity(self) -> RequestIdentity:
+        """What makes a repeat of this request the same request: its path and body (less the
+        key), or its ``Idempotency-Key``."""
+        content = {k: v for k, v in self.body.items() if k != "api_key"}
+        return RequestIdentity.of(self.path, content, self.request.headers.get("idempotency-key"))
 
 
 @dataclass(frozen=True)
@@ -96,8 +104,8 @@ def new_request_id(request: Request) -> str:
     return f"{random.getrandbits(64):016x}"
 
 
-def client_ip(request: Request, state: ApiState) -> str | None:
-    if state.settings.trust_forwarded_for:
+def client_ip(request: Request, services: Services) -> str | None:
+    if services.settings.trust_forwarded_for:
         forwarded = request.headers.get("x-forwarded-for")
         if forwarded:
             return forwarded.split(",")[0].strip()
@@ -121,18 +129,17 @@ def endpoint(
     def register(handler: Handler[M]) -> Handler[M]:
         async def route(request: Request) -> Response:
             started = time.perf_counter()
-            state: ApiState = request.app.state.api
+            services: Services = request.app.state.services
             request_id = new_request_id(request)
             key: str | None = None
             try:
-                body = await read_object(request, state.settings.max_body_bytes)
+                body = await read_object(request, services.settings.max_body_bytes)
                 key = api_key_of(request, body)
-                caller = await state.authenticator.authenticate(
-                    key, client_ip(request, state), permission
+                caller = await services.access.authenticate(
+                    key, client_ip(request, services), permission
                 )
-                reply = await handler(
-                    Context(state, caller, request, request_id, body), parse(request_model, body)
-                )
+                context = Context(services, caller, request, path, request_id, body)
+                reply = await handler(context, parse(request_model, body))
                 response: EnvelopeResponse = success(reply.result, reply.fields, request_id)
             except GatewayError as error:
                 response = failure(error, request_id)
@@ -152,7 +159,7 @@ def endpoint(
                     code=response.result.code,
                     status=response.status_code,
                     ms=round(elapsed * 1000, 2),
-                    key=mask_key(key),
+                    key=shown(key),
                 )
             return response
 

@@ -365,23 +365,26 @@ class WebhookTestResponse(Envelope):
     url: str = Field(description="Where the event goes.")
 
 
-class OtpSendRequest(ApiRequest):
+class OtpFields(ApiRequest):
     mobile: Number | None = Field(default=None, description="The recipient.")
     sentto: Number | None = Field(default=None, description="The recipient; wins over `mobile`.")
-    lang: int | None = Field(
-        default=None,
-        description="0 English, 1 Turkish, 2 Arabic (default): template language and encoding.",
-    )
     digits: int | None = Field(default=None, description="4 to 6 digits; default 6.")
     ttl_seconds: int | None = Field(default=None, description="60 to 1800 s; default 300.")
 
 
-class OtpDetailedRequest(OtpSendRequest):
+class OtpSendRequest(OtpFields):
+    lang: int | None = Field(
+        default=None,
+        description="0 English, 1 Turkish, 2 Arabic (default): template language and encoding.",
+    )
+
+
+class OtpDetailedRequest(OtpFields):
     title: str | None = Field(default=None, description="Sender ID, case-sensitive, active.")
     text: str | None = Field(
         default=None, description="Contains TS-CODE (or TS_CODE); each one becomes the code."
     )
-    lang: int | str | None = Field(  # type: ignore[assignment]
+    lang: int | str | None = Field(
         default=None, description="Encoding: 0 English, 1 Turkish, 2 Unicode (default), 'auto'."
     )
 

@@ -16,7 +16,7 @@ from ileti.carriers.base import (
     SubmitPart,
 )
 from ileti.carriers.config import BindMode, CarrierConfig
-from ileti.carriers.receipts import ReceiptBook, receipt_keys
+from ileti.carriers.receipts import receipt_keys
 from ileti.carriers.simulator import IdForm, SimulatorConfig, SimulatorStats, SmscSimulator
 from ileti.carriers.smpp.carrier import SmppCarrier
 
@@ -29,7 +29,6 @@ __all__ = [
     "InboundMessage",
     "OutboundMessage",
     "PartResult",
-    "ReceiptBook",
     "ReceiptState",
     "Received",
     "SimulatorConfig",

@@ -1,4 +1,5 @@
-"""Delivery receipts: reading them from ``deliver_sm`` and matching them to submitted parts.
+"""Delivery receipts: reading them from ``deliver_sm``, and the keys that match them to
+submitted parts.
 
 Operators report a message id in whatever form they like: hex where ``submit_sm_resp`` gave
 decimal or the reverse, with or without leading zeros, in either case. :func:`receipt_keys`
@@ -8,9 +9,6 @@ turns an id into every key it may match, and is used on both sides.
 from __future__ import annotations
 
 import re
-import time
-from collections import OrderedDict
-from collections.abc import Hashable
 from datetime import datetime
 from functools import lru_cache
 
@@ -180,76 +178,7 @@ def read_inbound(
     )
 
 
-class ReceiptBook:
-    """Matches receipts to submitted parts, in memory, whichever arrives first.
-
-    A receipt may overtake the ``submit_sm_resp`` that announces its id. Such a receipt waits
-    here until :meth:`expect` records the id, or until it is older than ``hold`` seconds (keep
-    this at least as long as the message validity); :meth:`sweep` counts what was never claimed.
-    """
-
-    def __init__(self, hold: float = 86_400.0, clock=time.monotonic) -> None:
-        self._hold = hold
-        self._clock = clock
-        self._expected: dict[str, Hashable] = {}
-        self._early: OrderedDict[str, tuple[float, DeliveryReceipt]] = OrderedDict()
-
-    def expect(self, message_id: str, part: Hashable) -> list[DeliveryReceipt]:
-        """Record a submitted part's id; return receipts for it that came first."""
-        keys = receipt_keys(message_id)
-        self._expected[keys[0]] = part
-        for key in keys[1:]:  # another id's own form wins over this one's alternates
-            self._expected.setdefault(key, part)
-        early = []
-        for key in keys:
-            held = self._early.pop(key, None)
-            if held is not None:
-                early.append(held[1])
-                self._forget_early(held[1])
-        return early
-
-    def match(self, receipt: DeliveryReceipt) -> Hashable | None:
-        """The part a receipt belongs to, or ``None`` (the receipt is then held)."""
-        for key in receipt.keys:
-            part = self._expected.get(key)
-            if part is not None:
-                if receipt.state.final:
-                    self.forget(receipt.message_id)
-                return part
-        now = self._clock()
-        for key in receipt.keys:
-            self._early[key] = (now, receipt)
-        return None
-
-    def forget(self, message_id: str) -> None:
-        keys = receipt_keys(message_id)
-        owner = self._expected.get(keys[0])
-        for key in keys:
-            if self._expected.get(key) == owner:
-                del self._expected[key]
-
-    def sweep(self) -> list[DeliveryReceipt]:
-        """Drop and return the receipts held longer than ``hold`` without a match."""
-        limit = self._clock() - self._hold
-        stale: list[DeliveryReceipt] = []
-        while self._early:
-            key, (arrived, receipt) = next(iter(self._early.items()))
-            if arrived > limit:
-                break
-            self._early.pop(key)
-            if not stale or stale[-1] is not receipt:
-                stale.append(receipt)
-        return stale
-
-    def _forget_early(self, receipt: DeliveryReceipt) -> None:
-        for key in receipt.keys:
-            held = self._early.get(key)
-            if held is not None and held[1] is receipt:
-                del self._early[key]
-
-
 __all__ = [
-    "ReceiptBook",
     "decode_text",
     "is_receipt",
     "parse_receipt_text",

@@ -50,12 +50,11 @@ from ileti.carriers.smpp.pdu import (
     is_response,
 )
 from ileti.carriers.smpp.session import BindRole
+from ileti.carriers.smpp.writer import BatchWriter
+from ileti.domain.clock import SYSTEM_CLOCK, Clock
 
 log = structlog.get_logger()
 READ_SIZE = 256 * 1024
-# Writes are gathered per loop turn, but sent at least every this many PDUs so that the peer
-# works on the first ones while the rest are made: both sides then keep busy at once.
-FLUSH_EVERY = 16
 TICK = 0.005  # granularity of delayed receipts
 STATS_EVERY = 0.5  # seconds between writes of the stats file
 
@@ -69,7 +68,7 @@ class IdForm(StrEnum):
     HEX_UPPER = "hex-upper"
     HEX_PADDED = "hex-padded"
 
-    def format(self, number: int) -> str:
+    def write(self, number: int) -> str:
         match self:
             case IdForm.DECIMAL:
                 return str(number)
@@ -168,14 +167,15 @@ class _Deliver:
 
 
 class _TokenBucket:
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, clock: Clock) -> None:
         self.rate = rate
         self.capacity = max(1.0, rate)
         self.tokens = self.capacity
-        self.stamp = time.monotonic()
+        self._clock = clock
+        self.stamp = clock.monotonic()
 
     def take(self) -> bool:
-        now = time.monotonic()
+        now = self._clock.monotonic()
         self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
         if self.tokens >= 1:
@@ -186,10 +186,16 @@ class _TokenBucket:
 
 class SmscSimulator:
     """Embeddable: ``await SmscSimulator(SimulatorConfig(port=0)).start()``, then ``port`` is
-    the port it got, ``stats`` and ``submissions`` what it received; ``await stop()``."""
+    the port it got, ``stats`` and ``submissions`` what it received; ``await stop()``.
 
-    def __init__(self, config: SimulatorConfig | None = None) -> None:
+    Its throttling, receipt delays, redeliveries and receipt dates follow ``clock``.
+    """
+
+    def __init__(
+        self, config: SimulatorConfig | None = None, *, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
         self.config = config = config or SimulatorConfig()
+        self.clock = clock
         self.stats = SimulatorStats()
         self.submissions: Counter[tuple[str, bytes]] = Counter()  # accepted, by (to, text)
         self.port = config.port
@@ -198,7 +204,9 @@ class SmscSimulator:
         self._receipt_form = config.receipt_id_form or config.id_form
         self._outcome_names = list(config.outcomes)
         self._outcome_weights = list(config.outcomes.values())
-        self._bucket = _TokenBucket(config.throttle_rate) if config.throttle_rate > 0 else None
+        self._bucket = (
+            _TokenBucket(config.throttle_rate, clock) if config.throttle_rate > 0 else None
+        )
         self._server: asyncio.Server | None = None
         self._connections: set[_EsmeConnection] = set()
         self._receivers: dict[str, list[_EsmeConnection]] = {}
@@ -401,7 +409,7 @@ class SmscSimulator:
         self.submissions[(pdu.destination_addr, text)] += 1
         connection.send(
             SubmitSmResp(
-                sequence_number=pdu.sequence_number, message_id=config.id_form.format(number)
+                sequence_number=pdu.sequence_number, message_id=config.id_form.write(number)
             ).encode()
         )
         if len(self._outcome_names) == 1:
@@ -418,20 +426,21 @@ class SmscSimulator:
         )
         delay = config.receipt_delay and self._random.uniform(0, config.receipt_delay)
         if delay:
-            heapq.heappush(self._due, (time.monotonic() + delay, next(self._due_order), deliver))
+            due = self.clock.monotonic() + delay
+            heapq.heappush(self._due, (due, next(self._due_order), deliver))
         else:
             self._route(deliver)
 
     def _receipt(self, submit: SubmitSm, number: int, outcome: str, text: bytes) -> DeliverSm:
         stat, state, error = OUTCOMES[outcome]
-        receipt_id = self._receipt_form.format(number)
+        receipt_id = self._receipt_form.write(number)
         date = self._now_date()
         preview = text[:20].decode("ascii", errors="replace") if submit.data_coding == 0 else ""
         body = (
             f"id:{receipt_id} sub:001 dlvrd:{'001' if state is MessageState.DELIVERED else '000'}"
             f" submit date:{date} done date:{date} stat:{stat} err:{error:03d} text:{preview}"
         )
-        tlvs = {}
+        tlvs: dict[int, bytes] = {}
         if self.config.receipt_tlvs:
             tlvs = {
                 Tag.RECEIPTED_MESSAGE_ID: receipt_id.encode() + b"\0",
@@ -452,7 +461,7 @@ class SmscSimulator:
         )
 
     def _now_date(self) -> str:
-        second = int(time.time())
+        second = self.clock.now_ms() // 1000
         if self._date[1] != second:
             self._date = (time.strftime("%y%m%d%H%M", time.gmtime(second)), second)
         return self._date[0]
@@ -473,7 +482,7 @@ class SmscSimulator:
 
     def _redeliver_later(self, deliver: _Deliver) -> None:
         deliver.origin = None
-        due = time.monotonic() + self.config.redeliver_delay
+        due = self.clock.monotonic() + self.config.redeliver_delay
         heapq.heappush(self._due, (due, next(self._due_order), deliver))
 
     def _acknowledged(self, deliver: _Deliver) -> None:
@@ -487,8 +496,8 @@ class SmscSimulator:
     async def _pump_due(self) -> None:
         due = self._due
         while True:
-            await asyncio.sleep(TICK)
-            now = time.monotonic()
+            await asyncio.sleep(TICK)  # a poll: due times are read on the clock
+            now = self.clock.monotonic()
             while due and due[0][0] <= now:
                 self._route(heapq.heappop(due)[2])
 
@@ -504,9 +513,8 @@ class _EsmeConnection:
         self.system_id = ""
         self.open = True
         self._reader = reader
-        self._writer = writer
-        self._loop = asyncio.get_running_loop()
-        self._outbox: list[bytes] = []
+        self._out = BatchWriter(writer)
+        self.send = self._out.send  # bound once: every PDU goes this way
         self._sequence = 0
         self._unanswered: dict[int, _Deliver] = {}
         sock = writer.get_extra_info("socket")
@@ -622,27 +630,11 @@ class _EsmeConnection:
         else:
             self.smsc.stats.mo_sent += 1
 
-    def send(self, data: bytes) -> None:
-        if not self.open:
-            return
-        outbox = self._outbox
-        outbox.append(data)
-        if len(outbox) == 1:
-            self._loop.call_soon(self._flush)
-        elif len(outbox) >= FLUSH_EVERY:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._outbox and not self._writer.is_closing():
-            self._writer.write(b"".join(self._outbox))
-        self._outbox.clear()
-
     def close(self) -> None:
         if not self.open:
             return
         self.open = False
-        self._flush()
-        self._writer.close()
+        self._out.close()
         unanswered = list(self._unanswered.values())
         self._unanswered.clear()
         for deliver in unanswered:

@@ -6,14 +6,15 @@ from typing import Annotated
 
 import typer
 
+from ileti.accounts.accounts import AccountChange, AccountView, TitleView
+from ileti.accounts.keys import KeyRecord
 from ileti.cli.app import app
-from ileti.cli.common import lira_to_kurus, run_with_db, show
+from ileti.cli.common import lira_to_kurus, run_with_services, show
+from ileti.domain.keys import normalise_networks
 from ileti.domain.permissions import Permission
+from ileti.domain.pricing import Balance
 from ileti.domain.titles import TitleStatus
-from ileti.store import accounts as account_store
-from ileti.store import keys as key_store
-from ileti.store.db import Database
-from ileti.store.ledger import Balance
+from ileti.services import Services
 
 account_app = typer.Typer(help="Customer accounts and their balances.", no_args_is_help=True)
 key_app = typer.Typer(help="API keys.", no_args_is_help=True)
@@ -25,7 +26,7 @@ app.add_typer(title_app, name="title")
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
-def _account_row(a: account_store.AccountView) -> dict[str, object]:
+def _account_row(a: AccountView) -> dict[str, object]:
     return {
         "id": a.id,
         "name": a.name,
@@ -53,24 +54,21 @@ def account_create(
     """Create an account (international sending is on when it gets an international balance)."""
     kurus = lira_to_kurus(international)
 
-    async def work(db: Database) -> account_store.AccountView:
-        async with db.write() as conn:
-            return await account_store.create_account(
-                conn, name, credits=credits, international_kurus=kurus
-            )
+    async def work(services: Services) -> AccountView:
+        return await services.accounts.open(name, credits=credits, international_kurus=kurus)
 
-    show([_account_row(run_with_db(work))], _ACCOUNT_COLUMNS, json_output, "Account created")
+    show([_account_row(run_with_services(work))], _ACCOUNT_COLUMNS, json_output, "Account created")
 
 
 @account_app.command("list")
 def account_list(json_output: JsonFlag = False) -> None:
     """All accounts with their balances."""
 
-    async def work(db: Database) -> list[account_store.AccountView]:
-        async with db.read() as conn:
-            return await account_store.list_accounts(conn)
+    async def work(services: Services) -> list[AccountView]:
+        return await services.accounts.all()
 
-    show([_account_row(a) for a in run_with_db(work)], _ACCOUNT_COLUMNS, json_output, "Accounts")
+    rows = [_account_row(a) for a in run_with_services(work)]
+    show(rows, _ACCOUNT_COLUMNS, json_output, "Accounts")
 
 
 @account_app.command("topup")
@@ -90,13 +88,10 @@ def account_topup(
         if amount <= 0:
             raise typer.BadParameter("a top-up is a positive amount")
 
-    async def work(db: Database) -> account_store.AccountView:
-        async with db.write() as conn:
-            account = await account_store.find_account(conn, name)
-            await account_store.topup(conn, account.id, balance, amount)
-            return await account_store.get_account(conn, account.id)
+    async def work(services: Services) -> AccountView:
+        return await services.accounts.top_up(name, balance, amount)
 
-    show([_account_row(run_with_db(work))], _ACCOUNT_COLUMNS, json_output, "Balance")
+    show([_account_row(run_with_services(work))], _ACCOUNT_COLUMNS, json_output, "Balance")
 
 
 @account_app.command("set")
@@ -119,26 +114,21 @@ def account_set(
     if status not in (None, "active", "inactive"):
         raise typer.BadParameter("status is active or inactive")
 
-    async def work(db: Database) -> None:
-        async with db.write() as conn:
-            account = await account_store.find_account(conn, name)
-            if status is not None:
-                await account_store.set_account_status(conn, account.id, status == "active")
-            if international is not None:
-                await account_store.set_international(conn, account.id, international)
-            if otp_title is not None:
-                titles = {t.title for t in await account_store.list_titles(conn, account.id)}
-                if otp_title not in titles:
-                    raise ValueError(f"{otp_title!r} is not a title of {name}: add it first")
-            await account_store.set_otp(
-                conn, account.id, title=otp_title, code_in_response=otp_code
-            )
+    change = AccountChange(
+        active=None if status is None else status == "active",
+        international=international,
+        otp_title=otp_title,
+        otp_code_in_response=otp_code,
+    )
 
-    run_with_db(work)
+    async def work(services: Services) -> None:
+        await services.accounts.change(name, change)
+
+    run_with_services(work)
     typer.echo(f"account {name} updated")
 
 
-def _key_row(k: key_store.KeyRecord) -> dict[str, object]:
+def _key_row(k: KeyRecord) -> dict[str, object]:
     return {
         "prefix": k.prefix,
         "status": "revoked" if k.revoked else ("active" if k.api_enabled else "api disabled"),
@@ -168,18 +158,16 @@ def key_create(
 ) -> None:
     """Create a key. The key is printed on the last line, once: it is stored only as a hash."""
     try:
-        cidrs = key_store.normalise_cidrs(allow_ip or [])
+        cidrs = normalise_networks(allow_ip or [])
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
 
-    async def work(db: Database) -> tuple[str, key_store.KeyRecord]:
-        async with db.write() as conn:
-            owner = await account_store.find_account(conn, account)
-            return await key_store.create_key(
-                conn, owner.id, deny=set(deny or []), allow_ips=cidrs, per_minute=per_minute
-            )
+    async def work(services: Services) -> tuple[str, KeyRecord]:
+        return await services.keys.create(
+            account, deny=set(deny or []), allow_ips=cidrs, per_minute=per_minute
+        )
 
-    key, record = run_with_db(work)
+    key, record = run_with_services(work)
     show([_key_row(record)], _KEY_COLUMNS, False, f"Key for {account}")
     typer.echo("Keep this key now; it cannot be shown again:")
     typer.echo(key)
@@ -189,23 +177,21 @@ def key_create(
 def key_list(account: str, json_output: JsonFlag = False) -> None:
     """An account's keys, by prefix (the full key is never shown again)."""
 
-    async def work(db: Database) -> list[key_store.KeyRecord]:
-        async with db.read() as conn:
-            owner = await account_store.find_account(conn, account)
-            return await key_store.list_keys(conn, owner.id)
+    async def work(services: Services) -> list[KeyRecord]:
+        return await services.keys.of(account)
 
-    show([_key_row(k) for k in run_with_db(work)], _KEY_COLUMNS, json_output, f"Keys of {account}")
+    rows = [_key_row(k) for k in run_with_services(work)]
+    show(rows, _KEY_COLUMNS, json_output, f"Keys of {account}")
 
 
 @key_app.command("revoke")
 def key_revoke(key: Annotated[str, typer.Argument(help="The full key or its prefix.")]) -> None:
     """Revoke a key; it stops working within a second."""
 
-    async def work(db: Database) -> key_store.KeyRecord:
-        async with db.write() as conn:
-            return await key_store.revoke_key(conn, key)
+    async def work(services: Services) -> KeyRecord:
+        return await services.keys.revoke(key)
 
-    record = run_with_db(work)
+    record = run_with_services(work)
     typer.echo(f"key {record.prefix} revoked")
 
 
@@ -216,11 +202,10 @@ def key_enable(
 ) -> None:
     """Switch a key's API access on (or off with --off)."""
 
-    async def work(db: Database) -> None:
-        async with db.write() as conn:
-            await key_store.set_api_enabled(conn, key, not off)
+    async def work(services: Services) -> None:
+        await services.keys.switch_api(key, not off)
 
-    run_with_db(work)
+    run_with_services(work)
     typer.echo(f"API access {'off' if off else 'on'}")
 
 
@@ -232,12 +217,10 @@ def title_add(
 ) -> None:
     """Add a sender ID (pending approval unless --active)."""
 
-    async def work(db: Database) -> account_store.TitleView:
-        async with db.write() as conn:
-            owner = await account_store.find_account(conn, account)
-            return await account_store.add_title(conn, owner.id, title, active=active)
+    async def work(services: Services) -> TitleView:
+        return await services.accounts.add_title(account, title, active=active)
 
-    added = run_with_db(work)
+    added = run_with_services(work)
     typer.echo(f"title {added.title!r} added ({added.status})")
 
 
@@ -245,12 +228,10 @@ def title_add(
 def title_set(account: str, title: str, status: TitleStatus) -> None:
     """Set a sender ID's status: active, inactive or pending."""
 
-    async def work(db: Database) -> None:
-        async with db.write() as conn:
-            owner = await account_store.find_account(conn, account)
-            await account_store.set_title_status(conn, owner.id, title, status)
+    async def work(services: Services) -> None:
+        await services.accounts.set_title(account, title, status)
 
-    run_with_db(work)
+    run_with_services(work)
     typer.echo(f"title {title!r} is {status.value}")
 
 
@@ -258,10 +239,8 @@ def title_set(account: str, title: str, status: TitleStatus) -> None:
 def title_list(account: str, json_output: JsonFlag = False) -> None:
     """An account's sender IDs."""
 
-    async def work(db: Database) -> list[account_store.TitleView]:
-        async with db.read() as conn:
-            owner = await account_store.find_account(conn, account)
-            return await account_store.list_titles(conn, owner.id)
+    async def work(services: Services) -> list[TitleView]:
+        return await services.accounts.titles_of(account)
 
-    rows = [{"title": t.title, "status": t.status} for t in run_with_db(work)]
+    rows = [{"title": t.title, "status": t.status} for t in run_with_services(work)]
     show(rows, ["title", "status"], json_output, f"Titles of {account}")

@@ -12,9 +12,10 @@ from rich.console import Console
 from rich.table import Table
 
 from ileti.config import Settings, get_settings
+from ileti.domain.errors import AlreadyExists, NotFound
+from ileti.services import Services
 from ileti.store import migrate
-from ileti.store.accounts import AlreadyExists, NotFound
-from ileti.store.db import Database
+from ileti.store.db import open_database
 
 T = TypeVar("T")
 
@@ -22,15 +23,18 @@ console = Console()
 errors = Console(stderr=True)
 
 
-def run_with_db(work: Callable[[Database], Awaitable[T]], settings: Settings | None = None) -> T:
-    """Migrate, open the database, run ``work``, close; domain errors become a clean exit 1."""
+def run_with_services(
+    work: Callable[[Services], Awaitable[T]], settings: Settings | None = None
+) -> T:
+    """Migrate, open the database, run ``work`` on the services, close; what cannot be done
+    (an unknown name, a duplicate, a bad value) becomes a clean exit 1."""
     settings = settings or get_settings()
     migrate.upgrade(settings.database_url, settings.database_schema)
 
     async def main() -> T:
-        db = settings.database()
+        db = open_database(settings)
         try:
-            return await work(db)
+            return await work(Services.create(settings, db))
         finally:
             await db.close()
 

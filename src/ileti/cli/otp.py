@@ -7,10 +7,9 @@ from typing import Annotated
 import typer
 
 from ileti.cli.app import app
-from ileti.cli.common import run_with_db, show
-from ileti.domain.otp import NoPlaceholder, OtpLang, check_template
-from ileti.store import otp as otp_store
-from ileti.store.db import Database
+from ileti.cli.common import run_with_services, show
+from ileti.domain.otp import OtpLang
+from ileti.services import Services
 
 otp_app = typer.Typer(help="One-time passwords: the texts /otp/send uses.", no_args_is_help=True)
 template_app = typer.Typer(
@@ -27,32 +26,25 @@ Lang = Annotated[int, typer.Argument(min=0, max=2, help="0 English, 1 Turkish, 2
 def template_list(json_output: JsonFlag = False) -> None:
     """Each language's text, and whether it is the one that ships."""
 
-    async def work(db: Database) -> list[dict[str, object]]:
-        async with db.read() as conn:
-            texts = await otp_store.all_templates(conn)
+    async def work(services: Services) -> list[dict[str, object]]:
+        texts = await services.otps.templates()
         return [
             {"lang": int(lang), "language": lang.name.lower(), "text": text, "changed": changed}
             for lang, (text, changed) in texts.items()
         ]
 
-    show(run_with_db(work), ["lang", "language", "text", "changed"], json_output, "OTP templates")
+    rows = run_with_services(work)
+    show(rows, ["lang", "language", "text", "changed"], json_output, "OTP templates")
 
 
 @template_app.command("set")
 def template_set(lang: Lang, text: str) -> None:
     """Replace a language's text; it must contain TS-CODE, which becomes the code."""
-    try:
-        check_template(text)
-    except NoPlaceholder as exc:
-        raise typer.BadParameter(str(exc)) from None
-    if len(text) > 1000:
-        raise typer.BadParameter("a template has at most 1,000 characters")
 
-    async def work(db: Database) -> None:
-        async with db.write() as conn:
-            await otp_store.set_template(conn, OtpLang(lang), text)
+    async def work(services: Services) -> None:
+        await services.otps.set_template(OtpLang(lang), text)
 
-    run_with_db(work)
+    run_with_services(work)
     typer.echo(f"OTP template {OtpLang(lang).name.lower()} set")
 
 
@@ -60,9 +52,8 @@ def template_set(lang: Lang, text: str) -> None:
 def template_reset(lang: Lang) -> None:
     """Go back to the text that ships."""
 
-    async def work(db: Database) -> None:
-        async with db.write() as conn:
-            await otp_store.reset_template(conn, OtpLang(lang))
+    async def work(services: Services) -> None:
+        await services.otps.reset_template(OtpLang(lang))
 
-    run_with_db(work)
+    run_with_services(work)
     typer.echo(f"OTP template {OtpLang(lang).name.lower()} reset")

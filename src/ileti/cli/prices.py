@@ -7,10 +7,9 @@ from typing import Annotated
 import typer
 
 from ileti.cli.app import app
-from ileti.cli.common import lira_to_kurus, run_with_db, show
+from ileti.cli.common import lira_to_kurus, run_with_services, show
 from ileti.domain.pricing import DEFAULT_PRICES
-from ileti.store import prices as price_store
-from ileti.store.db import Database
+from ileti.services import Services
 
 price_app = typer.Typer(
     help="Prices per segment for destinations outside Turkey, in TRY.", no_args_is_help=True
@@ -35,11 +34,10 @@ def price_set(
     """Set a country's price per segment (charged to the international balance)."""
     code, kurus = _region(region), lira_to_kurus(price)
 
-    async def work(db: Database) -> None:
-        async with db.write() as conn:
-            await price_store.set_price(conn, code, kurus)
+    async def work(services: Services) -> None:
+        await services.prices.set(code, kurus)
 
-    run_with_db(work)
+    run_with_services(work)
     typer.echo(f"{code}: {kurus / 100:.2f} TRY per segment")
 
 
@@ -48,11 +46,10 @@ def price_reset(region: str) -> None:
     """Back to the shipped price for a country."""
     code = _region(region)
 
-    async def work(db: Database) -> bool:
-        async with db.write() as conn:
-            return await price_store.reset_price(conn, code)
+    async def work(services: Services) -> bool:
+        return await services.prices.reset(code)
 
-    changed = run_with_db(work)
+    changed = run_with_services(work)
     typer.echo(f"{code}: shipped price" + ("" if changed else " (it had no price of its own)"))
 
 
@@ -62,11 +59,10 @@ def price_list(
 ) -> None:
     """Every price in force: the operator's own over the shipped table."""
 
-    async def work(db: Database) -> dict[str, int]:
-        async with db.read() as conn:
-            return await price_store.country_prices(conn)
+    async def work(services: Services) -> dict[str, int]:
+        return await services.prices.table()
 
-    table = run_with_db(work)
+    table = run_with_services(work)
     rows = [
         {
             "region": region,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import math
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,40 +17,17 @@ import uvloop
 from prometheus_client import start_http_server
 
 from ileti import logs
+from ileti.accounts.demo import DEMO_ACCOUNT, DEMO_TITLE, ensure_demo
 from ileti.api.app import create_app
 from ileti.cli.app import app
-from ileti.cli.common import run_with_db
+from ileti.cli.common import run_with_services
 from ileti.config import Settings, get_settings
 from ileti.dispatch.worker import Worker
-from ileti.store import accounts as account_store
-from ileti.store import keys as key_store
+from ileti.services import Services
 from ileti.store import migrate
-from ileti.store.db import Database
-from ileti.store.ledger import Balance
+from ileti.store.db import open_database
 
 log = structlog.get_logger("ileti")
-
-DEMO_ACCOUNT = "demo"
-DEMO_TITLE = "ILETI"
-DEMO_CREDITS = 1000
-
-
-async def ensure_demo(db: Database) -> str:
-    """The demo account and title (made once) and a fresh demo key (older ones revoked)."""
-    async with db.write() as conn:
-        try:
-            account = await account_store.find_account(conn, DEMO_ACCOUNT)
-        except account_store.NotFound:
-            account = await account_store.create_account(conn, DEMO_ACCOUNT, credits=DEMO_CREDITS)
-            await account_store.add_title(conn, account.id, DEMO_TITLE, active=True)
-            await account_store.set_otp(conn, account.id, title=DEMO_TITLE)
-        if account.credits < DEMO_CREDITS // 10:
-            await account_store.topup(conn, account.id, Balance.MAIN, DEMO_CREDITS)
-        for old in await key_store.list_keys(conn, account.id):
-            if not old.revoked:
-                await key_store.revoke_key(conn, old.prefix)
-        key, _ = await key_store.create_key(conn, account.id)
-    return key
 
 
 class _ApiServer(uvicorn.Server):
@@ -60,9 +38,9 @@ class _ApiServer(uvicorn.Server):
         yield
 
 
-def _api_server(settings: Settings, db: Database, host: str, port: int) -> uvicorn.Server:
+def _api_server(services: Services, host: str, port: int) -> uvicorn.Server:
     config = uvicorn.Config(
-        create_app(settings, db),
+        create_app(services),
         host=host,
         port=port,
         loop="uvloop",
@@ -73,7 +51,7 @@ def _api_server(settings: Settings, db: Database, host: str, port: int) -> uvico
         # X-Forwarded-For is read by the API alone, and only when trust_forwarded_for says so.
         proxy_headers=False,
         lifespan="on",
-        timeout_graceful_shutdown=settings.shutdown_seconds,
+        timeout_graceful_shutdown=math.ceil(services.settings.shutdown_seconds),
     )
     return _ApiServer(config)
 
@@ -99,17 +77,18 @@ class _Signals:
 
 
 async def _run(settings: Settings, host: str, port: int, *, api: bool, worker: bool) -> None:
-    db = settings.database()
+    db = open_database(settings)
     signals = _Signals()
     try:
-        runner = Worker(settings, db) if worker else None
-        server = _api_server(settings, db, host, port) if api else None
+        services = Services.create(settings, db)
+        runner = Worker(settings, db, services.clock) if worker else None
+        server = _api_server(services, host, port) if api else None
         parts: dict[str, asyncio.Task[None]] = {}
         if runner is not None:
+            # Messages and events the API queues wake the worker in this process at once.
+            services.wakeups.listen(runner.wake)
             parts["worker"] = asyncio.create_task(runner.run())
         if server is not None:
-            if runner is not None:
-                server.config.app.state.api.on_queued.append(runner.wake)
             parts["api"] = asyncio.create_task(server.serve())
         signalled = asyncio.create_task(signals.stop.wait())
         # Runs until a signal, or until a part ends on its own (it failed).
@@ -178,7 +157,11 @@ def _start(*, demo: bool, host: str, port: int) -> Settings:
     logs.configure(settings.log_level)
     migrate.upgrade(settings.database_url, settings.database_schema)
     if demo:
-        key = run_with_db(ensure_demo, settings)
+
+        async def demo_key(services: Services) -> str:
+            return await ensure_demo(services.db, services.clock)
+
+        key = run_with_services(demo_key, settings)
         base = f"http://{host}:{port}"
         typer.echo(
             f"\nDemo account '{DEMO_ACCOUNT}' with title '{DEMO_TITLE}'. Its key:\n\n  {key}\n\n"

@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
+from ileti.accounts.webhooks import EventView, WebhookChange, WebhookState
 from ileti.cli.app import app
-from ileti.cli.common import run_with_db, show, show_one
+from ileti.cli.common import run_with_services, show, show_one
 from ileti.config import get_settings
-from ileti.store import keys as key_store
-from ileti.store import webhooks as store
-from ileti.store.db import Database
-from ileti.webhooks import signing
-from ileti.webhooks.events import EventType, WebhookConfig
-from ileti.webhooks.urls import Resolver, UnsafeUrl
+from ileti.domain.webhooks import EventType
+from ileti.services import Services
 
 webhook_app = typer.Typer(help="Webhooks: where each key's events go.", no_args_is_help=True)
 app.add_typer(webhook_app, name="webhook")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-
-
-def _now_ms() -> int:
-    return int(datetime.now(UTC).timestamp() * 1000)
 
 
 def _time_ms(value: str | None) -> int | None:
@@ -65,15 +57,6 @@ def _events(value: str) -> frozenset[EventType]:
         raise typer.BadParameter(f"events are among: {names}") from None
 
 
-async def _checked_url(url: str) -> str:
-    """Refuse a URL the sender would refuse, resolving its name as a call would."""
-    try:
-        await Resolver(allow_private=get_settings().webhook_allow_private).target(url)
-    except UnsafeUrl as exc:
-        raise ValueError(f"webhook URL refused: {exc}") from None
-    return url
-
-
 def _masked(secret: str) -> str:
     return secret[:10] + "…"
 
@@ -100,34 +83,19 @@ def webhook_set(
     enabled: Annotated[bool | None, typer.Option("--on/--off", help="Deliver or hold.")] = None,
 ) -> None:
     """Set a key's webhook. A new secret is printed on the last line, once."""
-    if secret is not None:
-        try:
-            signing.check_secret(secret)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc)) from None
+    change = WebhookChange(
+        url=url,
+        secret=secret,
+        attempts=retries,
+        backoff=_backoff(backoff) if backoff is not None else None,
+        events=_events(events) if events is not None else None,
+        enabled=enabled,
+    )
 
-    async def work(db: Database) -> tuple[str, str | None]:
-        async with db.read() as conn:
-            record = await key_store.find_key(conn, key)
-            current = await store.get_config(conn, record.id)
-        if current is None and url is None:
-            raise ValueError("this key has no webhook yet: give --url")
-        new_secret = secret or (signing.new_secret() if current is None else None)
-        config = current or WebhookConfig(url="", secret="")
-        config = replace(
-            config,
-            url=await _checked_url(url) if url is not None else config.url,
-            secret=new_secret or config.secret,
-            attempts=retries if retries is not None else config.attempts,
-            backoff=_backoff(backoff) if backoff is not None else config.backoff,
-            events=_events(events) if events is not None else config.events,
-            enabled=enabled if enabled is not None else config.enabled,
-        )
-        async with db.write() as conn:
-            await store.save_config(conn, record.id, config)
-        return record.prefix, new_secret
+    async def work(services: Services) -> tuple[str, str | None]:
+        return await services.webhooks.configure(key, change)
 
-    prefix, new_secret = run_with_db(work)
+    prefix, new_secret = run_with_services(work)
     typer.echo(f"webhook of {prefix} set")
     if new_secret is not None:
         typer.echo("Its secret (shown only now):")
@@ -138,33 +106,23 @@ def webhook_set(
 def webhook_show(key: str, json_output: JsonFlag = False) -> None:
     """A key's webhook settings and its events by state (the secret is masked)."""
 
-    async def work(db: Database) -> dict[str, object]:
-        async with db.read() as conn:
-            record = await key_store.find_key(conn, key)
-            config = await store.get_config(conn, record.id)
-            if config is None:
-                raise ValueError(f"{record.prefix} has no webhook")
-            counts = await store.counts(conn, record.id)
-        rotating = config.previous_secret and config.previous_until_ms > _now_ms()
-        return {
-            "key": record.prefix,
-            "url": config.url,
-            "enabled": config.enabled,
-            "events": sorted(e.value for e in config.events),
-            "attempts": config.attempts,
-            "backoff": ",".join(f"{d:g}" for d in config.backoff),
-            "secret": _masked(config.secret),
-            "previous_secret_until": (
-                datetime.fromtimestamp(config.previous_until_ms / 1000, UTC).isoformat(
-                    timespec="seconds"
-                )
-                if rotating
-                else None
-            ),
-            **{status.value: counts.get(status.value, 0) for status in store.EventStatus},
-        }
+    async def work(services: Services) -> WebhookState:
+        return await services.webhooks.state(key)
 
-    row = run_with_db(work)
+    state = run_with_services(work)
+    config = state.config
+    rotating = config.previous_secret and config.previous_until_ms > _now_ms()
+    row = {
+        "key": state.prefix,
+        "url": config.url,
+        "enabled": config.enabled,
+        "events": sorted(e.value for e in config.events),
+        "attempts": config.attempts,
+        "backoff": ",".join(f"{d:g}" for d in config.backoff),
+        "secret": _masked(config.secret),
+        "previous_secret_until": _iso(config.previous_until_ms) if rotating else None,
+        **state.counts,
+    }
     show_one(row, json_output, "Webhook")
 
 
@@ -179,19 +137,10 @@ def webhook_rotate_secret(
     """A new secret, printed on the last line; the old one signs too during the grace period."""
     grace = grace_hours if grace_hours is not None else get_settings().webhook_grace_hours
 
-    async def work(db: Database) -> str:
-        async with db.write() as conn:
-            record = await key_store.find_key(conn, key)
-            config = await store.get_config(conn, record.id)
-            if config is None:
-                raise ValueError(f"{record.prefix} has no webhook")
-            new_secret = signing.new_secret()
-            await store.save_config(
-                conn, record.id, config.rotated(new_secret, _now_ms(), grace * 3600)
-            )
-            return new_secret
+    async def work(services: Services) -> str:
+        return await services.webhooks.rotate_secret(key, grace * 3600)
 
-    new_secret = run_with_db(work)
+    new_secret = run_with_services(work)
     typer.echo(f"secret rotated; the previous one signs too for {grace:g} h. The new secret:")
     typer.echo(new_secret)
 
@@ -204,10 +153,8 @@ def webhook_failures(
 ) -> None:
     """Events that used every attempt (dead), newest first."""
 
-    async def work(db: Database) -> list[store.EventView]:
-        async with db.read() as conn:
-            key_id = (await key_store.find_key(conn, key)).id if key else None
-            return await store.failures(conn, key_id, limit)
+    async def work(services: Services) -> list[EventView]:
+        return await services.webhooks.failures(key, limit)
 
     rows = [
         {
@@ -218,7 +165,7 @@ def webhook_failures(
             "last_status_code": e.last_status_code,
             "last_error": e.last_error,
         }
-        for e in run_with_db(work)
+        for e in run_with_services(work)
     ]
     show(
         rows,
@@ -240,20 +187,17 @@ def webhook_replay(
     """Send events again, with a fresh set of attempts."""
     since_ms, until_ms = _time_ms(since), _time_ms(until)
 
-    async def work(db: Database) -> int:
-        async with db.write() as conn:
-            key_id = (await key_store.find_key(conn, key)).id if key else None
-            return await store.replay(
-                conn,
-                _now_ms(),
-                key_id=key_id,
-                event_ids=event or (),
-                since_ms=since_ms,
-                until_ms=until_ms,
-            )
+    async def work(services: Services) -> int:
+        return await services.webhooks.replay(
+            key=key, event_ids=event or (), since_ms=since_ms, until_ms=until_ms
+        )
 
-    typer.echo(f"{run_with_db(work)} event(s) queued again")
+    typer.echo(f"{run_with_services(work)} event(s) queued again")
 
 
 def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")
+
+
+def _now_ms() -> int:
+    return int(datetime.now(UTC).timestamp() * 1000)

@@ -12,24 +12,25 @@ import asyncio
 import contextlib
 import os
 import random
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import structlog
 
 from ileti.carriers import Carrier, OutboundMessage, PartResult, SubmitPart, receipt_keys
 from ileti.dispatch import metrics
 from ileti.dispatch.routing import RoutingTable
+from ileti.domain import priority
+from ileti.domain.clock import SYSTEM_CLOCK, Clock
 from ileti.domain.encoding import MAX_CONCATENATED, parse_sms_lang, split
-from ileti.domain.lifecycle import MessageStatus
-from ileti.store import delivery, otp
+from ileti.domain.lifecycle import NOT_SENT, SUBMITTED, MessageStatus
+from ileti.store import delivery, lifecycle, otp
 from ileti.store import queue as q
 from ileti.store.db import Database
-from ileti.store.messages import PRIORITY_OTP
-from ileti.store.queue import Claimed, SubmittedPart
+from ileti.store.lifecycle import SubmittedPart
+from ileti.store.queue import Claimed
 
 log = structlog.get_logger("ileti.dispatch")
 RECORD_EVERY = 250
@@ -56,8 +57,8 @@ class DispatchSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
-    """What became of one claimed message."""
+class Dispatched:
+    """What became of one claimed message at its carriers."""
 
     message: Claimed
     carrier: str | None
@@ -91,11 +92,14 @@ class Dispatcher:
         carriers: Mapping[str, Carrier],
         routes: RoutingTable,
         settings: DispatchSettings | None = None,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.db = db
         self.carriers = carriers
         self.routes = routes
         self.settings = settings or DispatchSettings()
+        self.clock = clock
         self.owner = f"{os.uname().nodename}:{os.getpid()}:{id(self):x}"
         self._wake = asyncio.Event()
         self._urgent = asyncio.Event()
@@ -153,21 +157,23 @@ class Dispatcher:
 
     async def dispatch_urgent(self) -> int:
         """Claim due OTPs only."""
-        return await self.dispatch_once(self.settings.urgent_batch, PRIORITY_OTP)
+        return await self.dispatch_once(self.settings.urgent_batch, priority.OTP)
 
-    async def dispatch_once(self, batch: int | None = None, max_priority: int | None = None) -> int:
+    async def dispatch_once(
+        self, batch: int | None = None, max_priority: int = priority.LOWEST
+    ) -> int:
         """Claim one batch and see it through; the number of messages claimed."""
         if self._stopping:
             return 0
-        now_ms = int(time.time() * 1000)
+        now_ms = self.clock.now_ms()
         # A read first: every loop wakes when messages are queued, and most find that another
         # took them; on SQLite an empty claim would still queue for the one write lock.
         async with self.db.read() as conn:
             if not await q.any_due(conn, now_ms, max_priority):
                 return 0
         # The OTP lane's writes go ahead of bulk ones on SQLite's one write lock.
-        urgent = max_priority == PRIORITY_OTP
-        async with self.db.write(urgent, batches=True) as conn:
+        urgent = max_priority == priority.OTP
+        async with self.db.write(urgent, custom_plans=True) as conn:
             claimed = await q.claim(
                 conn,
                 self.owner,
@@ -178,12 +184,12 @@ class Dispatcher:
             )
         if not claimed:
             return 0
-        now = datetime.now(UTC)
+        now = self.clock.now()
         done: list[Claimed] = []
         stale: list[Claimed] = []
         to_send: list[Claimed] = []
         for message in claimed:
-            if message.already_submitted or message.status != MessageStatus.QUEUED.value:
+            if message.already_submitted or message.status != SUBMITTED.source:
                 done.append(message)  # submitted before its worker died: never again
             elif message.expires_at <= now:
                 stale.append(message)
@@ -191,7 +197,7 @@ class Dispatcher:
                 to_send.append(message)
         # Outcomes are recorded in slices as they come in: a crash between an operator's
         # answer and its record sends a message twice, so keep that window small.
-        finished: list[Outcome] = []
+        finished: list[Dispatched] = []
         unsent: list[Claimed] = []
         submit = self._submit if urgent else self._submit_bounded
         for submitted in asyncio.as_completed([submit(m) for m in to_send]):
@@ -206,14 +212,14 @@ class Dispatcher:
         await self._record(finished, done, stale, urgent, unsent)
         return len(claimed)
 
-    async def _submit_bounded(self, message: Claimed) -> Outcome | Claimed:
+    async def _submit_bounded(self, message: Claimed) -> Dispatched | Claimed:
         """Its outcome; the message itself when the dispatcher stopped before its turn."""
         async with self._submitters:
             if self._stopping:
                 return message
             return await self._submit(message)
 
-    async def _submit(self, message: Claimed) -> Outcome:
+    async def _submit(self, message: Claimed) -> Dispatched:
         parts = tuple(
             SubmitPart(p.short_message, p.data_coding, p.udhi)
             for p in split(
@@ -227,28 +233,28 @@ class Dispatcher:
             source=message.title,
             destination=message.sentto,
             parts=parts,
-            validity=max(message.expires_at - datetime.now(UTC), timedelta(minutes=1)),
-            urgent=message.priority == PRIORITY_OTP,
+            validity=max(message.expires_at - self.clock.now(), timedelta(minutes=1)),
+            urgent=message.priority == priority.OTP,
         )
-        last: Outcome | None = None
+        last: Dispatched | None = None
         # Failover: a carrier that is down or refuses for now hands over to the next one.
         for name in self.routes.carriers_for(message.sentto):
             results = await self.carriers[name].submit(outbound)
-            last = Outcome(message, name, results)
+            last = Dispatched(message, name, results)
             if not last.retryable:
                 return last
-        return last or Outcome(message, None, [])
+        return last or Dispatched(message, None, [])
 
     async def _record(
         self,
-        outcomes: list[Outcome],
+        outcomes: list[Dispatched],
         done: list[Claimed],
         stale: list[Claimed],
         urgent: bool = False,
         unsent: Sequence[Claimed] = (),
     ) -> None:
-        now = datetime.now(UTC)
-        now_ms = int(now.timestamp() * 1000)
+        now = self.clock.now()
+        now_ms = self.clock.now_ms()
         sent = [o for o in outcomes if o.sent]
         retry: dict[int, int] = {}
         failed: dict[str, list[int]] = {}
@@ -277,26 +283,19 @@ class Dispatcher:
                 p.operator_id for p in submitted if p.operator_id
             )
         finished: Counter[MessageStatus] = Counter()
-        async with self.db.write(urgent, batches=True) as conn:
-            await q.record_sent(conn, recorded, now)
+        async with self.db.write(urgent, custom_plans=True) as conn:
+            await lifecycle.mark_sent(conn, recorded, now)
             for carrier, ids in operator_ids.items():
-                finished += (await delivery.match_waiting(conn, carrier, ids)).finished
+                finished += (await delivery.match_waiting(conn, carrier, ids, now)).finished
             # Parts refused outright end their message once the rest is final.
             finished += await delivery.settle(
                 conn, {o.message.id for o in sent if not all(r.ok for r in o.results)}, now
             )
-            await q.retry_later(conn, retry, now_ms)
+            await q.retry_later(conn, retry, now_ms, self.owner)
             await q.release(conn, [m.id for m in unsent], self.owner)
-            for reason, ids in failed.items():
-                moved = await q.finish(
-                    conn,
-                    ids,
-                    MessageStatus.FAILED,
-                    now,
-                    reason,
-                    from_status=[MessageStatus.QUEUED],
-                )
-                finished[MessageStatus.FAILED] += len(moved)
+            for reason, failed_ids in failed.items():
+                moved = await lifecycle.finish(conn, failed_ids, NOT_SENT, now, reason)
+                finished[NOT_SENT.target] += len(moved)
             await q.dequeue(
                 conn,
                 [m.id for m in done] + [i for ids in failed.values() for i in ids],
@@ -308,7 +307,7 @@ class Dispatcher:
                 [
                     m.id
                     for m in [*(o.message for o in outcomes), *stale]
-                    if m.priority == PRIORITY_OTP and m.id in leaving
+                    if m.priority == priority.OTP and m.id in leaving
                 ],
             )
         metrics.DISPATCHED.labels("sent").inc(len(sent))

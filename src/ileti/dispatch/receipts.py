@@ -8,13 +8,12 @@ en route) change nothing and are acknowledged at once.
 from __future__ import annotations
 
 import asyncio
-import time
-from datetime import UTC, datetime
 
 import structlog
 
 from ileti.carriers import Carrier, DeliveryReceipt, InboundMessage, ReceiptState, Received
 from ileti.dispatch import metrics
+from ileti.domain.clock import SYSTEM_CLOCK, Clock
 from ileti.domain.lifecycle import MessageStatus
 from ileti.store import delivery
 from ileti.store.db import Database
@@ -32,9 +31,10 @@ OPT_OUT_WORDS = frozenset({"RET", "IPTAL", "İPTAL"})
 
 
 class ReceiptConsumer:
-    def __init__(self, db: Database, carrier: Carrier) -> None:
+    def __init__(self, db: Database, carrier: Carrier, clock: Clock = SYSTEM_CLOCK) -> None:
         self.db = db
         self.carrier = carrier
+        self.clock = clock
 
     async def run(self) -> None:
         while True:
@@ -57,7 +57,8 @@ class ReceiptConsumer:
     async def store(self, batch: list[Received]) -> None:
         updates: list[ReceiptUpdate] = []
         inbound: list[InboundMessage] = []
-        now_ms = int(time.time() * 1000)
+        now = self.clock.now()
+        now_ms = self.clock.now_ms()
         for received in batch:
             item = received.item
             if isinstance(item, DeliveryReceipt):
@@ -77,12 +78,12 @@ class ReceiptConsumer:
                 inbound.append(item)
         if not updates and not inbound:
             return
-        async with self.db.write(batches=True) as conn:
-            outcome, _ = await delivery.apply_receipts(conn, updates, datetime.now(UTC))
+        async with self.db.write(custom_plans=True) as conn:
+            outcome, _ = await delivery.apply_receipts(conn, updates, now)
             for message in inbound:
                 words = message.text.strip().upper().split()
                 if words and words[0] in OPT_OUT_WORDS:
-                    added = await record_opt_out(conn, message.source, message.destination)
+                    added = await record_opt_out(conn, message.source, message.destination, now)
                     metrics.INBOUND.labels("opt_out" if added else "opt_out_unmatched").inc()
                 else:
                     metrics.INBOUND.labels("ignored").inc()

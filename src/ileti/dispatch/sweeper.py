@@ -5,32 +5,28 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 
 import structlog
-from sqlalchemy import func, select
 
 from ileti.dispatch import metrics
-from ileti.domain.lifecycle import MessageStatus
-from ileti.store import delivery, idempotency
-from ileti.store import queue as q
+from ileti.domain.clock import SYSTEM_CLOCK, Clock, to_ms
+from ileti.domain.lifecycle import OVERDUE
+from ileti.store import delivery, idempotency, lifecycle, queue
 from ileti.store.db import Database
-from ileti.store.models import Message, QueueEntry
 
 log = structlog.get_logger("ileti.dispatch")
-messages = Message.__table__
-queue = QueueEntry.__table__
 
 # A receipt can only match a message that is still within its validity (at most 3 days).
 RECEIPT_WAIT_MS = 3 * 24 * 3600 * 1000
 BATCH = 1000
-_ON_THEIR_WAY = (MessageStatus.QUEUED, MessageStatus.SENT)
 
 
 class Sweeper:
-    def __init__(self, db: Database, interval: float = 5.0) -> None:
+    def __init__(self, db: Database, interval: float = 5.0, clock: Clock = SYSTEM_CLOCK) -> None:
         self.db = db
         self.interval = interval
+        self.clock = clock
 
     async def run(self) -> None:
         while True:
@@ -43,11 +39,11 @@ class Sweeper:
             await asyncio.sleep(self.interval)
 
     async def sweep(self) -> None:
-        now = datetime.now(UTC)
-        now_ms = int(now.timestamp() * 1000)
+        now = self.clock.now()
+        now_ms = to_ms(now)
         expired = await self.expire_sent(now)
         async with self.db.write() as conn:
-            late = await delivery.retry_waiting(conn)
+            late = await delivery.retry_waiting(conn, now)
             dropped = await delivery.drop_waiting(conn, now_ms - RECEIPT_WAIT_MS)
             await idempotency.purge(conn, now_ms)
         metrics.count_finished(late.finished)
@@ -63,27 +59,12 @@ class Sweeper:
         total = 0
         while True:
             async with self.db.write() as conn:
-                ids = [
-                    row[0]
-                    for row in await conn.execute(
-                        select(messages.c.id)
-                        .where(
-                            messages.c.status == MessageStatus.SENT.value,
-                            messages.c.expires_at <= now,
-                        )
-                        .limit(BATCH)
-                    )
-                ]
-                moved = await q.finish(
-                    conn,
-                    ids,
-                    MessageStatus.EXPIRED,
-                    now,
-                    "no receipt within the validity period",
-                    from_status=[MessageStatus.SENT],
+                ids = await lifecycle.overdue(conn, OVERDUE, now, BATCH)
+                moved = await lifecycle.finish(
+                    conn, ids, OVERDUE, now, "no receipt within the validity period"
                 )
             total += len(moved)
-            metrics.count_finished(Counter({MessageStatus.EXPIRED: len(moved)}))
+            metrics.count_finished(Counter({OVERDUE.target: len(moved)}))
             if len(ids) < BATCH:
                 return total
 
@@ -91,16 +72,8 @@ class Sweeper:
         """Messages on their way and the queue's depth: read by index, in time proportional
         to what is in flight, not to every message ever sent."""
         async with self.db.read() as conn:
-            counts = dict(
-                (
-                    await conn.execute(
-                        select(messages.c.status, func.count())
-                        .where(messages.c.status.in_([s.value for s in _ON_THEIR_WAY]))
-                        .group_by(messages.c.status)
-                    )
-                ).all()
-            )
-            depth = (await conn.execute(select(func.count()).select_from(queue))).scalar_one()
-        for state in _ON_THEIR_WAY:
-            metrics.MESSAGES.labels(state.value).set(counts.get(state.value, 0))
+            counts = await lifecycle.on_their_way(conn)
+            depth = await queue.depth(conn)
+        for state, count in counts.items():
+            metrics.MESSAGES.labels(state.value).set(count)
         metrics.QUEUE_DEPTH.set(depth)

@@ -27,5 +27,5 @@ class Upkeep:
                 log.exception("upkeep_failed")
             else:
                 if done:
-                    log.debug("tables_kept", done=[work.statement for work in done])
+                    log.debug("tables_kept", done=[work.statement.postgres for work in done])
             await asyncio.sleep(self.interval)

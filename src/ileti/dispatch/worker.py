@@ -16,6 +16,7 @@ from ileti.dispatch.dispatcher import Dispatcher, DispatchSettings
 from ileti.dispatch.receipts import ReceiptConsumer
 from ileti.dispatch.sweeper import Sweeper
 from ileti.dispatch.upkeep import Upkeep
+from ileti.domain.clock import SYSTEM_CLOCK, Clock
 from ileti.store.db import Database
 from ileti.webhooks.sender import SenderSettings, WebhookSender
 
@@ -23,9 +24,10 @@ log = structlog.get_logger("ileti.worker")
 
 
 class Worker:
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(self, settings: Settings, db: Database, clock: Clock = SYSTEM_CLOCK) -> None:
         self.settings = settings
         self.db = db
+        self.clock = clock
         self.simulator: SmscSimulator | None = None
         self.dispatcher: Dispatcher | None = None
         self.webhooks: WebhookSender | None = None
@@ -33,7 +35,9 @@ class Worker:
     async def run(self, ready: asyncio.Event | None = None) -> None:
         async with AsyncExitStack() as stack:
             table = await self._routing(stack)
-            carriers = {config.name: SmppCarrier(config) for config in table.carriers}
+            carriers = {
+                config.name: SmppCarrier(config, clock=self.clock) for config in table.carriers
+            }
             for carrier in carriers.values():
                 await carrier.start()
                 stack.push_async_callback(carrier.stop)
@@ -44,12 +48,21 @@ class Worker:
                 DispatchSettings(
                     batch=self.settings.dispatch_batch, loops=self.settings.dispatch_loops
                 ),
+                clock=self.clock,
             )
-            self.webhooks = WebhookSender(self.db, SenderSettings.from_settings(self.settings))
-            tasks = [self.dispatcher.run(), Sweeper(self.db).run(), self.webhooks.run()]
+            self.webhooks = WebhookSender(
+                self.db, SenderSettings.from_settings(self.settings), clock=self.clock
+            )
+            tasks = [
+                self.dispatcher.run(),
+                Sweeper(self.db, clock=self.clock).run(),
+                self.webhooks.run(),
+            ]
             if self.db.is_postgres and self.settings.database_upkeep_seconds > 0:
                 tasks.append(Upkeep(self.db, self.settings.database_upkeep_seconds).run())
-            tasks += [ReceiptConsumer(self.db, carrier).run() for carrier in carriers.values()]
+            tasks += [
+                ReceiptConsumer(self.db, carrier, self.clock).run() for carrier in carriers.values()
+            ]
             log.info("worker_started", carriers=sorted(carriers))
             if ready is not None:
                 ready.set()
@@ -59,7 +72,7 @@ class Worker:
         if self.settings.carriers_file is not None:
             return routing.load(self.settings.carriers_file)
         self.simulator = SmscSimulator(
-            SimulatorConfig(host="127.0.0.1", port=self.settings.simulator_port)
+            SimulatorConfig(host="127.0.0.1", port=self.settings.simulator_port), clock=self.clock
         )
         await self.simulator.start()
         stack.push_async_callback(self.simulator.stop)
@@ -72,7 +85,7 @@ class Worker:
         if self.dispatcher is not None:
             await self.dispatcher.stop()
 
-    def wake(self, urgent: bool = False) -> None:
+    def wake(self, urgent: bool) -> None:
         if self.dispatcher is not None:
             self.dispatcher.wake(urgent=urgent)
         if self.webhooks is not None:

@@ -9,7 +9,7 @@ characters one by one only when an escape pair or a surrogate pair may sit on a 
 from __future__ import annotations
 
 import codecs
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
@@ -254,7 +254,7 @@ _SYMBOLS = _SymbolTable(
 _PLAIN = _SYMBOLS.of(frozenset.intersection(*(a.simple for a in TURKISH_ALPHABETS)))
 
 
-class _Representation(Protocol):
+class _Representation(Hashable, Protocol):
     label: str  # what "auto" reports when it picks this representation
     data_coding: int
     national_elements: bytes

@@ -1,7 +1,14 @@
-"""The delivery lifecycle: which state may follow which. Nothing else moves a message."""
+"""The delivery lifecycle: the moves a message may make, and nothing else.
+
+A message is ``queued`` when accepted, ``sent`` once an operator took it, and ends
+``delivered``, ``failed`` or ``expired``. Each move has a cause and one state it starts from;
+the store moves a message only by one of these, with its source state as the condition of the
+update, so two processes racing to move one message cannot both succeed.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -23,25 +30,39 @@ class MessageStatus(StrEnum):
 
 
 FINAL = frozenset({MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.EXPIRED})
-
-TRANSITIONS: dict[MessageStatus, frozenset[MessageStatus]] = {
-    MessageStatus.QUEUED: frozenset({MessageStatus.SENT, MessageStatus.FAILED}),
-    MessageStatus.SENT: frozenset(
-        {MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.EXPIRED}
-    ),
-    MessageStatus.DELIVERED: frozenset(),
-    MessageStatus.FAILED: frozenset(),
-    MessageStatus.EXPIRED: frozenset(),
-}
+# Messages on their way: what the gauges count (the final states only grow, and are counted as
+# they happen).
+ON_THEIR_WAY = (MessageStatus.QUEUED, MessageStatus.SENT)
 
 
-def may_move(current: MessageStatus, to: MessageStatus) -> bool:
-    return to in TRANSITIONS[current]
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One allowed move: from ``source`` to ``target``, for the reason its name says."""
+
+    name: str
+    source: MessageStatus
+    target: MessageStatus
 
 
-def sources_of(to: MessageStatus) -> tuple[MessageStatus, ...]:
-    """The states a message may be in to move to ``to`` (for conditional updates)."""
-    return tuple(state for state, targets in TRANSITIONS.items() if to in targets)
+# An operator took the message.
+SUBMITTED = Move("submitted", MessageStatus.QUEUED, MessageStatus.SENT)
+# It never reached an operator: refused by every route, out of retries, or out of validity.
+NOT_SENT = Move("not sent", MessageStatus.QUEUED, MessageStatus.FAILED)
+# The operator's receipt, once every part is final.
+DELIVERED = Move("delivered", MessageStatus.SENT, MessageStatus.DELIVERED)
+UNDELIVERED = Move("undelivered", MessageStatus.SENT, MessageStatus.FAILED)
+RECEIPT_EXPIRED = Move("receipt expired", MessageStatus.SENT, MessageStatus.EXPIRED)
+# No final receipt within the validity.
+OVERDUE = Move("overdue", MessageStatus.SENT, MessageStatus.EXPIRED)
+
+MOVES = (SUBMITTED, NOT_SENT, DELIVERED, UNDELIVERED, RECEIPT_EXPIRED, OVERDUE)
+
+_BY_RECEIPT = {move.target: move for move in (DELIVERED, UNDELIVERED, RECEIPT_EXPIRED)}
+
+
+def by_receipt(final: MessageStatus) -> Move:
+    """The move that a final receipt (its parts' combined state) makes."""
+    return _BY_RECEIPT[final]
 
 
 def combine_parts(states: list[MessageStatus]) -> MessageStatus | None:

@@ -5,6 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Balance(StrEnum):
+    """Which of an account's balances pays: main credits, or international kuruş."""
+
+    MAIN = "main"
+    INTERNATIONAL = "international"
+
 
 # The shipped table, in kuruş per segment; the operator's own prices (``ileti price set``)
 # override it, and "*" prices every country it does not name.
@@ -35,7 +44,7 @@ DEFAULT_PRICES: Mapping[str, int] = {
 
 @dataclass(frozen=True, slots=True)
 class Price:
-    balance: str  # "main" or "international"
+    balance: Balance
     amount: int  # credits, or kuruş
 
 
@@ -43,6 +52,6 @@ def price_of(
     region: str, segments: int, domestic: bool, prices: Mapping[str, int] = DEFAULT_PRICES
 ) -> Price:
     if domestic:
-        return Price("main", segments)
+        return Price(Balance.MAIN, segments)
     per_segment = prices.get(region, prices.get("*", DEFAULT_PRICES["*"]))
-    return Price("international", per_segment * segments)
+    return Price(Balance.INTERNATIONAL, per_segment * segments)

@@ -6,25 +6,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ileti.domain.errors import AlreadyExists, NotFound
+from ileti.domain.pricing import Balance
 from ileti.domain.titles import TitleStatus, validate_title
 from ileti.store import ledger
-from ileti.store.ledger import Balance, EntryKind
-from ileti.store.models import Account, SenderId, utcnow
-
-accounts = Account.__table__
-sender_ids = SenderId.__table__
-
-
-class NotFound(LookupError):
-    pass
-
-
-class AlreadyExists(Exception):
-    pass
+from ileti.store.ledger import EntryKind
+from ileti.store.sql import Raw, Row, moment
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,21 +39,55 @@ class TitleView:
     status: str
 
 
-_ACCOUNT_COLUMNS = (
-    accounts.c.id,
-    accounts.c.name,
-    accounts.c.status,
-    accounts.c.credits,
-    accounts.c.international_kurus,
-    accounts.c.international_enabled,
-    accounts.c.otp_title,
-    accounts.c.created_at,
+@dataclass(frozen=True, slots=True)
+class OtpSettings:
+    """What an account set for its OTPs."""
+
+    title: str | None
+    code_in_response: bool
+
+
+_ACCOUNT = (
+    "SELECT id, name, status, credits, international_kurus, international_enabled, otp_title,"
+    " created_at FROM accounts"
 )
+_CREATE = Raw(
+    "INSERT INTO accounts (name, status, credits, international_kurus, international_enabled,"
+    " otp_code_in_response, created_at) VALUES ($1, 'active', 0, 0, $2, $3, $4) RETURNING id"
+)
+_BY_ID = Raw(_ACCOUNT + " WHERE id = $1")
+_BY_NAME = Raw(_ACCOUNT + " WHERE name = $1")
+_ALL = Raw(_ACCOUNT + " ORDER BY id")
+_BALANCES = Raw("SELECT credits, international_kurus FROM accounts WHERE id = $1")
+_SET_STATUS = Raw("UPDATE accounts SET status = $2 WHERE id = $1")
+_SET_INTERNATIONAL = Raw("UPDATE accounts SET international_enabled = $2 WHERE id = $1")
+_SET_OTP_TITLE = Raw("UPDATE accounts SET otp_title = $2 WHERE id = $1")
+_SET_OTP_CODE = Raw("UPDATE accounts SET otp_code_in_response = $2 WHERE id = $1")
+_OTP_SETTINGS = Raw("SELECT otp_title, otp_code_in_response FROM accounts WHERE id = $1")
+_ADD_TITLE = Raw(
+    "INSERT INTO sender_ids (account_id, title, status, created_at) VALUES ($1, $2, $3, $4)"
+)
+_SET_TITLE_STATUS = Raw("UPDATE sender_ids SET status = $3 WHERE account_id = $1 AND title = $2")
+_TITLES = Raw("SELECT title, status FROM sender_ids WHERE account_id = $1 ORDER BY title")
+
+
+def _account(row: Row) -> AccountView:
+    return AccountView(
+        id=row["id"],
+        name=row["name"],
+        status=row["status"],
+        credits=row["credits"],
+        international_kurus=row["international_kurus"],
+        international_enabled=bool(row["international_enabled"]),
+        otp_title=row["otp_title"],
+        created_at=moment(row["created_at"]),
+    )
 
 
 async def create_account(
     conn: AsyncConnection,
     name: str,
+    now: datetime,
     *,
     credits: int = 0,
     international_kurus: int = 0,
@@ -75,32 +99,22 @@ async def create_account(
         raise ValueError("an account name has 1 to 100 characters")
     if credits < 0 or international_kurus < 0:
         raise ValueError("opening balances cannot be negative")
+    enabled = bool(international_kurus) if international_enabled is None else international_enabled
     try:
-        account_id = (
-            await conn.execute(
-                insert(accounts)
-                .values(
-                    name=name,
-                    status="active",
-                    credits=0,
-                    international_kurus=0,
-                    international_enabled=(
-                        bool(international_kurus)
-                        if international_enabled is None
-                        else international_enabled
-                    ),
-                    created_at=utcnow(),
-                )
-                .returning(accounts.c.id)
-            )
-        ).scalar_one()
+        [row] = await _CREATE.rows(conn, name, enabled, True, now)
     except IntegrityError as exc:
         raise AlreadyExists(f"an account named {name!r} exists") from exc
+    account_id: int = row["id"]
     if credits:
-        await topup(conn, account_id, Balance.MAIN, credits, note="opening balance")
+        await topup(conn, account_id, Balance.MAIN, credits, now, note="opening balance")
     if international_kurus:
         await topup(
-            conn, account_id, Balance.INTERNATIONAL, international_kurus, note="opening balance"
+            conn,
+            account_id,
+            Balance.INTERNATIONAL,
+            international_kurus,
+            now,
+            note="opening balance",
         )
     return await get_account(conn, account_id)
 
@@ -110,6 +124,7 @@ async def topup(
     account_id: int,
     balance: Balance,
     amount: int,
+    now: datetime,
     *,
     note: str | None = None,
 ) -> int:
@@ -117,53 +132,43 @@ async def topup(
     if amount <= 0:
         raise ValueError("a top-up is a positive amount")
     posting = await ledger.post(
-        conn, account_id, balance, amount, EntryKind.TOPUP, f"topup:{uuid.uuid4()}", note
+        conn, account_id, balance, amount, EntryKind.TOPUP, f"topup:{uuid.uuid4()}", now, note
     )
     return posting.balance_after
 
 
 async def get_account(conn: AsyncConnection, account_id: int) -> AccountView:
-    row = (await conn.execute(select(*_ACCOUNT_COLUMNS).where(accounts.c.id == account_id))).first()
+    row = await _BY_ID.first(conn, account_id)
     if row is None:
         raise NotFound(f"no account {account_id}")
-    return AccountView(*row)
+    return _account(row)
 
 
 async def find_account(conn: AsyncConnection, name: str) -> AccountView:
-    row = (await conn.execute(select(*_ACCOUNT_COLUMNS).where(accounts.c.name == name))).first()
+    row = await _BY_NAME.first(conn, name)
     if row is None:
         raise NotFound(f"no account named {name!r}")
-    return AccountView(*row)
+    return _account(row)
 
 
 async def list_accounts(conn: AsyncConnection) -> list[AccountView]:
-    rows = await conn.execute(select(*_ACCOUNT_COLUMNS).order_by(accounts.c.id))
-    return [AccountView(*row) for row in rows]
-
-
-_BALANCES = select(accounts.c.credits, accounts.c.international_kurus).where(
-    accounts.c.id == bindparam("account_id")
-)
+    return [_account(row) for row in await _ALL.rows(conn)]
 
 
 async def balances(conn: AsyncConnection, account_id: int) -> tuple[int, int]:
     """(main credits, international kuruş), read now."""
-    row = (await conn.execute(_BALANCES, {"account_id": account_id})).one()
-    return row[0], row[1]
+    row = await _BALANCES.first(conn, account_id)
+    if row is None:
+        raise NotFound(f"no account {account_id}")
+    return row["credits"], row["international_kurus"]
 
 
 async def set_account_status(conn: AsyncConnection, account_id: int, active: bool) -> None:
-    await conn.execute(
-        update(accounts)
-        .where(accounts.c.id == account_id)
-        .values(status="active" if active else "inactive")
-    )
+    await _SET_STATUS.run(conn, account_id, "active" if active else "inactive")
 
 
 async def set_international(conn: AsyncConnection, account_id: int, enabled: bool) -> None:
-    await conn.execute(
-        update(accounts).where(accounts.c.id == account_id).values(international_enabled=enabled)
-    )
+    await _SET_INTERNATIONAL.run(conn, account_id, enabled)
 
 
 async def set_otp(
@@ -175,26 +180,26 @@ async def set_otp(
 ) -> None:
     """The account's default OTP title (one of its titles) and whether /otp/send answers with
     the code."""
-    values: dict[str, object] = {}
     if title is not None:
-        values["otp_title"] = validate_title(title)
+        await _SET_OTP_TITLE.run(conn, account_id, validate_title(title))
     if code_in_response is not None:
-        values["otp_code_in_response"] = code_in_response
-    if values:
-        await conn.execute(update(accounts).where(accounts.c.id == account_id).values(**values))
+        await _SET_OTP_CODE.run(conn, account_id, code_in_response)
+
+
+async def otp_settings(conn: AsyncConnection, account_id: int) -> OtpSettings:
+    row = await _OTP_SETTINGS.first(conn, account_id)
+    if row is None:
+        raise NotFound(f"no account {account_id}")
+    return OtpSettings(row["otp_title"], bool(row["otp_code_in_response"]))
 
 
 async def add_title(
-    conn: AsyncConnection, account_id: int, title: str, *, active: bool = False
+    conn: AsyncConnection, account_id: int, title: str, now: datetime, *, active: bool = False
 ) -> TitleView:
     title = validate_title(title)
     status = TitleStatus.ACTIVE if active else TitleStatus.PENDING
     try:
-        await conn.execute(
-            insert(sender_ids).values(
-                account_id=account_id, title=title, status=status.value, created_at=utcnow()
-            )
-        )
+        await _ADD_TITLE.run(conn, account_id, title, status.value, now)
     except IntegrityError as exc:
         raise AlreadyExists(f"the account already has the title {title!r}") from exc
     return TitleView(title, status.value)
@@ -203,19 +208,9 @@ async def add_title(
 async def set_title_status(
     conn: AsyncConnection, account_id: int, title: str, status: TitleStatus
 ) -> None:
-    result = await conn.execute(
-        update(sender_ids)
-        .where(sender_ids.c.account_id == account_id, sender_ids.c.title == title)
-        .values(status=status.value)
-    )
-    if result.rowcount == 0:
+    if await _SET_TITLE_STATUS.run(conn, account_id, title, status.value) == 0:
         raise NotFound(f"the account has no title {title!r}")
 
 
 async def list_titles(conn: AsyncConnection, account_id: int) -> list[TitleView]:
-    rows = await conn.execute(
-        select(sender_ids.c.title, sender_ids.c.status)
-        .where(sender_ids.c.account_id == account_id)
-        .order_by(sender_ids.c.title)
-    )
-    return [TitleView(*row) for row in rows]
+    return [TitleView(row["title"], row["status"]) for row in await _TITLES.rows(conn, account_id)]

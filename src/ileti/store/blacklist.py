@@ -12,25 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ileti.store.models import BlacklistEntry, utcnow
-from ileti.store.sql import is_postgres
-
-blacklist = BlacklistEntry.__table__
+from ileti.store.sql import Raw, moment
 
 # Written through the API; anything else came from the recipient.
 SOURCE_API = "api"
 # Entry ids are 32-bit; a page position beyond them means "from the newest".
 _MAX_ID = 2**31 - 1
-
-
-class Scope(StrEnum):
-    ALL = "all"
-    ADVERTISING = "advertising"
 
 
 class Removal(StrEnum):
@@ -50,36 +39,35 @@ class ListedNumber:
     created_at: datetime
 
 
-async def add(conn: AsyncConnection, account_id: int, number: str) -> None:
+# One statement, so two concurrent adds cannot both insert.
+_ADD = Raw(
+    "INSERT INTO blacklist (account_id, number, scope, source, created_at)"
+    " VALUES ($1, $2, 'all', $3, $4)"
+    " ON CONFLICT (account_id, number) DO UPDATE SET scope = 'all'"
+)
+_REMOVE = Raw("DELETE FROM blacklist WHERE account_id = $1 AND number = $2 AND source = $3")
+_NARROW = Raw(
+    "UPDATE blacklist SET scope = 'advertising'"
+    " WHERE account_id = $1 AND number = $2 AND scope = 'all'"
+)
+_PAGE = (
+    "SELECT id, number, scope, source, created_at FROM blacklist WHERE account_id = $1 {}"
+    " ORDER BY id DESC LIMIT $2"
+)
+_FIRST_PAGE = Raw(_PAGE.format(""))
+_NEXT_PAGE = Raw(_PAGE.format("AND id < $3"))
+
+
+async def add(conn: AsyncConnection, account_id: int, number: str, now: datetime) -> None:
     """List ``number`` for every send; adding it again, or over an opt-out, is fine."""
-    dialect_insert = postgresql_insert if is_postgres(conn) else sqlite_insert
-    stmt = dialect_insert(blacklist).values(
-        account_id=account_id,
-        number=number,
-        scope=Scope.ALL.value,
-        source=SOURCE_API,
-        created_at=utcnow(),
-    )
-    # One statement, so two concurrent adds cannot both insert.
-    await conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[blacklist.c.account_id, blacklist.c.number],
-            set_={"scope": Scope.ALL.value},
-        )
-    )
+    await _ADD.run(conn, account_id, number, SOURCE_API, now)
 
 
 async def remove(conn: AsyncConnection, account_id: int, number: str) -> Removal:
-    entry = (blacklist.c.account_id == account_id) & (blacklist.c.number == number)
-    removed = await conn.execute(delete(blacklist).where(entry, blacklist.c.source == SOURCE_API))
-    if removed.rowcount:
+    if await _REMOVE.run(conn, account_id, number, SOURCE_API):
         return Removal.REMOVED
-    narrowed = await conn.execute(
-        update(blacklist)
-        .where(entry, blacklist.c.scope == Scope.ALL.value)
-        .values(scope=Scope.ADVERTISING.value)
-    )
-    return Removal.NARROWED if narrowed.rowcount else Removal.NOT_LISTED
+    narrowed = await _NARROW.run(conn, account_id, number)
+    return Removal.NARROWED if narrowed else Removal.NOT_LISTED
 
 
 async def listed_page(
@@ -87,15 +75,14 @@ async def listed_page(
 ) -> tuple[list[ListedNumber], int | None]:
     """Up to ``limit`` entries with ids below ``before``, newest first, and where the next page
     starts (None on the last page)."""
-    stmt = select(
-        blacklist.c.id,
-        blacklist.c.number,
-        blacklist.c.scope,
-        blacklist.c.source,
-        blacklist.c.created_at,
-    ).where(blacklist.c.account_id == account_id)
     if before is not None and before <= _MAX_ID:
-        stmt = stmt.where(blacklist.c.id < before)
-    rows = (await conn.execute(stmt.order_by(blacklist.c.id.desc()).limit(limit + 1))).all()
-    page = [ListedNumber(*row) for row in rows[:limit]]
+        rows = await _NEXT_PAGE.rows(conn, account_id, limit + 1, before)
+    else:
+        rows = await _FIRST_PAGE.rows(conn, account_id, limit + 1)
+    page = [
+        ListedNumber(
+            row["id"], row["number"], row["scope"], row["source"], moment(row["created_at"])
+        )
+        for row in rows[:limit]
+    ]
     return page, page[-1].id if len(rows) > limit else None

@@ -19,17 +19,27 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from ileti.config import Settings
 from ileti.store.sql import driver_of
 from ileti.store.sqlite_inline import connector
 from ileti.store.write_lock import WriteLock
 
 _WRITE = "ileti_write"
 _REPORT_THREADS = 2
-# For a transaction that names its rows by lists (``write(batches=True)``).
-_BY_LISTS = (
+# For a transaction whose statements are planned for their values (``write(custom_plans=True)``).
+_CUSTOM_PLANS = (
     "SELECT set_config('plan_cache_mode', 'force_custom_plan', true),"
     " set_config('enable_seqscan', 'off', true)"
 )
+
+
+def open_database(settings: Settings) -> Database:
+    """The database the settings name."""
+    return Database(
+        settings.database_url,
+        schema=settings.database_schema,
+        sqlite_synchronous=settings.sqlite_synchronous,
+    )
 
 
 class Database:
@@ -81,13 +91,13 @@ class Database:
 
     @asynccontextmanager
     async def write(
-        self, urgent: bool = False, *, batches: bool = False
+        self, urgent: bool = False, *, custom_plans: bool = False
     ) -> AsyncIterator[AsyncConnection]:
         """A transaction that may write; committed on success, rolled back on any error.
         On SQLite, an ``urgent`` one (a client waits for it) goes ahead of background ones.
 
-        ``batches``: its statements name up to hundreds of rows by lists (``sql.among``,
-        ``= ANY``). On PostgreSQL each is then planned for its own values, and by an index: a
+        ``custom_plans``: its statements name up to hundreds of rows by lists (``= ANY``). On
+        PostgreSQL each is then planned for its own values (a custom plan), and by an index: a
         cached generic plan cannot see a list's size and, made while the tables were small, kept
         scanning them whole as they grew (100,000 messages end to end: 37 s against 27 s); and
         until a table's first ANALYZE the planner takes a list of 80 ids to match 40% of it and
@@ -99,7 +109,7 @@ class Database:
             async with self.engine.begin() as conn:
                 # SQLAlchemy's asyncpg adapter begins on the server only at the first statement
                 # it runs itself: begin now, so that a ``sql.Raw`` statement run first is inside.
-                await conn.exec_driver_sql(_BY_LISTS if batches else "SELECT 1")
+                await conn.exec_driver_sql(_CUSTOM_PLANS if custom_plans else "SELECT 1")
                 yield conn
             return
         async with self._writer_lock.hold(urgent):

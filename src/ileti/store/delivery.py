@@ -10,15 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ileti.domain.lifecycle import MessageStatus, combine_parts
-from ileti.store.models import PendingReceipt, utcnow
-from ileti.store.queue import finish
-from ileti.store.sql import Raw, is_postgres
-
-pending = PendingReceipt.__table__
+from ileti.domain.lifecycle import MessageStatus, by_receipt, combine_parts
+from ileti.store.lifecycle import finish
+from ileti.store.models import PendingReceipt, table_of
+from ileti.store.sql import Batch, Insert, Raw, Row
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,16 +29,14 @@ class ReceiptUpdate:
     received_ms: int
 
 
-_FINISH_PART = Raw(
-    "UPDATE message_parts SET status = $3, done_at = $4, error = $5"
-    " WHERE message_id = $1 AND part = $2"
-)
-# PostgreSQL takes the batch as arrays in one statement (see ``queue.record_sent``).
-_FINISH_PARTS = Raw(
+# The rows' columns are (message, part, state, error); then the time.
+_FINISH_PARTS = Batch(
     "UPDATE message_parts AS p SET status = w.status, done_at = $5, error = w.error"
     " FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[])"
     " AS w(message_id, part, status, error)"
-    " WHERE p.message_id = w.message_id AND p.part = w.part"
+    " WHERE p.message_id = w.message_id AND p.part = w.part",
+    sqlite="UPDATE message_parts SET status = $3, done_at = $5, error = $4"
+    " WHERE message_id = $1 AND part = $2",
 )
 _PARTS_BY_OPERATOR_ID = Raw(
     "SELECT carrier, operator_id, message_id, part, status FROM message_parts"
@@ -52,6 +47,11 @@ _WAITING_COLUMNS = "SELECT id, carrier, candidates, state, error, received_ms FR
 _WAITING_FOR = Raw(_WAITING_COLUMNS + " WHERE carrier = $1 AND operator_id = ANY($2)")
 _WAITING = Raw(_WAITING_COLUMNS + " ORDER BY id LIMIT $1")
 _FORGET = Raw("DELETE FROM pending_receipts WHERE id = ANY($1)")
+_DROP_OLD = Raw("DELETE FROM pending_receipts WHERE received_ms < $1")
+_WAIT = Insert(
+    table_of(PendingReceipt),
+    ("carrier", "operator_id", "candidates", "state", "error", "received_ms"),
+)
 
 
 class Waiting(NamedTuple):
@@ -66,7 +66,9 @@ class Waiting(NamedTuple):
 
 
 @dataclass
-class Outcome:
+class ReceiptTally:
+    """What a batch of receipts did."""
+
     applied: int = 0
     duplicate: int = 0
     waiting: int = 0
@@ -76,12 +78,12 @@ class Outcome:
 
 async def apply_receipts(
     conn: AsyncConnection, receipts: Sequence[ReceiptUpdate], now: datetime, *, keep: bool = True
-) -> tuple[Outcome, list[ReceiptUpdate]]:
+) -> tuple[ReceiptTally, list[ReceiptUpdate]]:
     """Apply final receipts; returns what happened and the receipts that matched nothing.
 
     With ``keep``, unmatched receipts are stored to wait for their part.
     """
-    outcome = Outcome()
+    outcome = ReceiptTally()
     unmatched: list[ReceiptUpdate] = []
     touched: set[int] = set()
     found = await _find_parts(conn, receipts)
@@ -100,24 +102,13 @@ async def apply_receipts(
         updates.append((message_id, part, receipt.status.value, receipt.error))
         touched.add(message_id)
         outcome.applied += 1
-    if updates and is_postgres(conn):
-        mids, pnos, states, errors = (list(c) for c in zip(*updates, strict=True))
-        await _FINISH_PARTS.run(conn, mids, pnos, states, errors, now)
-    elif updates:
-        await _FINISH_PART.run_many(conn, [(m, p, s, now, e) for m, p, s, e in updates])
+    await _FINISH_PARTS.run_rows(conn, updates, now)
     outcome.finished = await settle(conn, touched, now)
     if keep and unmatched:
-        await conn.execute(
-            insert(pending),
+        await _WAIT.run_rows(
+            conn,
             [
-                {
-                    "carrier": r.carrier,
-                    "operator_id": r.keys[0],
-                    "candidates": " ".join(r.keys),
-                    "state": r.status.value,
-                    "error": r.error,
-                    "received_ms": r.received_ms,
-                }
+                (r.carrier, r.keys[0], " ".join(r.keys), r.status.value, r.error, r.received_ms)
                 for r in unmatched
             ],
         )
@@ -133,10 +124,10 @@ async def _find_parts(conn: AsyncConnection, receipts: Sequence[ReceiptUpdate]) 
     keys = {key for r in receipts for key in r.keys}
     carriers = {r.carrier for r in receipts}
     found: _Found = {}
-    for carrier, operator_id, message_id, part, status in await _PARTS_BY_OPERATOR_ID.rows(
-        conn, list(carriers), list(keys)
-    ):
-        found.setdefault((carrier, operator_id), []).append((message_id, part, status))
+    for row in await _PARTS_BY_OPERATOR_ID.rows(conn, list(carriers), list(keys)):
+        found.setdefault((row["carrier"], row["operator_id"]), []).append(
+            (row["message_id"], row["part"], row["status"])
+        )
     return found
 
 
@@ -158,8 +149,10 @@ async def settle(
     if not message_ids:
         return moved
     states: dict[int, list[tuple[MessageStatus, str | None]]] = {}
-    for message_id, status, error in await _PART_STATES.rows(conn, list(message_ids)):
-        states.setdefault(message_id, []).append((MessageStatus(status), error))
+    for row in await _PART_STATES.rows(conn, list(message_ids)):
+        states.setdefault(row["message_id"], []).append(
+            (MessageStatus(row["status"]), row["error"])
+        )
     by_result: dict[tuple[MessageStatus, str | None], list[int]] = {}
     for message_id, part_states in states.items():
         result = combine_parts([s for s, _ in part_states])
@@ -168,38 +161,43 @@ async def settle(
         reason = next((e for s, e in part_states if s is result and e), None)
         by_result.setdefault((result, reason), []).append(message_id)
     for (result, reason), ids in by_result.items():
-        done = await finish(conn, ids, result, now, reason, from_status=[MessageStatus.SENT])
+        done = await finish(conn, ids, by_receipt(result), now, reason)
         moved[result] += len(done)
     return moved
 
 
 async def match_waiting(
-    conn: AsyncConnection, carrier: str, operator_ids: Sequence[str]
-) -> Outcome:
+    conn: AsyncConnection, carrier: str, operator_ids: Sequence[str], now: datetime
+) -> ReceiptTally:
     """Apply receipts that arrived before these parts were recorded."""
     if not operator_ids:
-        return Outcome()
+        return ReceiptTally()
     rows = await _WAITING_FOR.rows(conn, carrier, list(operator_ids))
-    return await _replay(conn, [Waiting(*row) for row in rows])
+    return await _replay(conn, [_waiting(row) for row in rows], now)
 
 
-async def retry_waiting(conn: AsyncConnection, limit: int = 1000) -> Outcome:
+async def retry_waiting(conn: AsyncConnection, now: datetime, limit: int = 1000) -> ReceiptTally:
     """Try every waiting receipt again (their part may be recorded now)."""
     rows = await _WAITING.rows(conn, limit)
-    return await _replay(conn, [Waiting(*row) for row in rows])
+    return await _replay(conn, [_waiting(row) for row in rows], now)
 
 
 async def drop_waiting(conn: AsyncConnection, older_than_ms: int) -> int:
     """Forget receipts that waited longer than any message can live: they match nothing."""
-    result = await conn.execute(delete(pending).where(pending.c.received_ms < older_than_ms))
-    return result.rowcount or 0
+    return await _DROP_OLD.run(conn, older_than_ms)
 
 
-async def _replay(conn: AsyncConnection, rows: Sequence[Waiting]) -> Outcome:
+def _waiting(row: Row) -> Waiting:
+    return Waiting(
+        row["id"], row["carrier"], row["candidates"], row["state"], row["error"], row["received_ms"]
+    )
+
+
+async def _replay(conn: AsyncConnection, rows: Sequence[Waiting], now: datetime) -> ReceiptTally:
     """What the waiting receipts did; those that matched a part (applied or duplicate) are
     forgotten."""
     if not rows:
-        return Outcome()
+        return ReceiptTally()
     receipts = [
         ReceiptUpdate(
             row.carrier,
@@ -210,7 +208,7 @@ async def _replay(conn: AsyncConnection, rows: Sequence[Waiting]) -> Outcome:
         )
         for row in rows
     ]
-    outcome, unmatched = await apply_receipts(conn, receipts, utcnow(), keep=False)
+    outcome, unmatched = await apply_receipts(conn, receipts, now, keep=False)
     still = {(r.carrier, r.keys) for r in unmatched}
     done = [
         row.id for row, r in zip(rows, receipts, strict=True) if (r.carrier, r.keys) not in still

@@ -11,13 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ileti.store.models import IdempotentResponse
-from ileti.store.sql import Raw, Rows
-
-responses = IdempotentResponse.__table__
+from ileti.store.models import IdempotentResponse, table_of
+from ileti.store.sql import Insert, Raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +33,10 @@ _FIND = Raw(_COLUMNS + _WHERE_ANY + "> $3")
 _FIND_ONE = Raw(_COLUMNS + _WHERE_ONE + "> $3")
 _FORGET_EXPIRED = Raw("DELETE FROM idempotency" + _WHERE_ANY + "<= $3")
 _FORGET_EXPIRED_ONE = Raw("DELETE FROM idempotency" + _WHERE_ONE + "<= $3")
-_KEEP = Rows(
-    responses, ("key_id", "fingerprint", "request_hash", "status_code", "body", "expires_ms")
+_PURGE = Raw("DELETE FROM idempotency WHERE expires_ms <= $1")
+_KEEP = Insert(
+    table_of(IdempotentResponse),
+    ("key_id", "fingerprint", "request_hash", "status_code", "body", "expires_ms"),
 )
 
 
@@ -58,10 +57,11 @@ async def find_many(
             now_ms,
         )
     found: dict[tuple[int, str], KeptResponse] = {}
-    for key_id, fingerprint, request_hash, body in rows:
-        if (key_id, fingerprint) in wanted:
-            kept = orjson.loads(body)
-            found[(key_id, fingerprint)] = KeptResponse(request_hash, kept["code"], kept["fields"])
+    for row in rows:
+        identity = (row["key_id"], row["fingerprint"])
+        if identity in wanted:
+            kept = orjson.loads(row["body"])
+            found[identity] = KeptResponse(row["request_hash"], kept["code"], kept["fields"])
     return found
 
 
@@ -81,7 +81,7 @@ async def keep_many(
         await _FORGET_EXPIRED.run(
             conn, {key_id for key_id, _, _, _ in answers}, {fp for _, fp, _, _ in answers}, now_ms
         )
-    await _KEEP.insert(
+    await _KEEP.run_rows(
         conn,
         [
             (
@@ -98,5 +98,5 @@ async def keep_many(
 
 
 async def purge(conn: AsyncConnection, now_ms: int) -> int:
-    result = await conn.execute(delete(responses).where(responses.c.expires_ms <= now_ms))
-    return result.rowcount or 0
+    """Forget the answers past their time; how many."""
+    return await _PURGE.run(conn, now_ms)

@@ -1,57 +1,23 @@
-"""API keys: generated once, stored only as a SHA-256 hash, found by their public prefix.
-
-A key looks like ``ilt_<10 hex>_<43 url-safe characters>``. The first 14 characters are the
-prefix that ``ileti key list`` shows and that the lookup uses; the secret part carries 256 bits,
-so a plain (unsalted) SHA-256 is enough and keeps the check cheap.
-"""
+"""API keys: stored only as a SHA-256 hash, found by their public prefix (``domain.keys``)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from ipaddress import ip_network
 
-from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ileti.domain.errors import NotFound
+from ileti.domain.keys import (
+    PREFIX_LENGTH,
+    hash_key,
+    key_matches,
+    new_key,
+    normalise_networks,
+    prefix_of,
+)
 from ileti.domain.permissions import Permission
-from ileti.store.accounts import NotFound
-from ileti.store.models import Account, ApiKey, utcnow
-
-api_keys = ApiKey.__table__
-accounts = Account.__table__
-
-KEY_PREFIX = "ilt_"
-PREFIX_LENGTH = len(KEY_PREFIX) + 10
-# Longer input cannot be a key; refuse it before hashing anything.
-MAX_KEY_LENGTH = 64
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def prefix_of(key: str) -> str | None:
-    """The lookup prefix of a well-formed key (or of a bare prefix), else None."""
-    if len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.startswith(KEY_PREFIX):
-        return None
-    prefix = key[:PREFIX_LENGTH]
-    if len(prefix) != PREFIX_LENGTH:
-        return None
-    if len(key) > PREFIX_LENGTH and key[PREFIX_LENGTH] != "_":
-        return None
-    return prefix
-
-
-def new_key() -> str:
-    return f"{KEY_PREFIX}{secrets.token_hex(5)}_{secrets.token_urlsafe(32)}"
-
-
-def key_matches(key: str, key_hash: str) -> bool:
-    return hmac.compare_digest(hash_key(key), key_hash)
+from ileti.store.sql import Raw, Row, json_text, json_value, maybe_moment, moment
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,54 +44,48 @@ class KeyRecord:
         return self.revoked_at is not None
 
 
-_PERMISSION_COLUMNS = [api_keys.c[p.value] for p in Permission]
+_PERMISSIONS = ", ".join(f"k.{p.value}" for p in Permission)
+_RECORD = (
+    "SELECT k.id, k.prefix, k.key_hash, k.account_id, a.status AS account_status,"
+    f" k.api_enabled, {_PERMISSIONS}, k.allowed_ips, k.per_minute, k.created_at, k.revoked_at,"
+    " a.credits, a.international_kurus"
+    " FROM api_keys AS k JOIN accounts AS a ON a.id = k.account_id"
+)
+_BY_PREFIX = Raw(_RECORD + " WHERE k.prefix = $1")
+_OF_ACCOUNT = Raw(_RECORD + " WHERE k.account_id = $1 ORDER BY k.id")
+_CREATE = Raw(
+    "INSERT INTO api_keys (account_id, prefix, key_hash, api_enabled, allowed_ips, per_minute,"
+    f" created_at, {', '.join(p.value for p in Permission)})"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, "
+    + ", ".join(f"${n}" for n in range(8, 8 + len(Permission)))
+    + ")"
+)
+_REVOKE = Raw("UPDATE api_keys SET revoked_at = $2 WHERE id = $1")
+_SET_API_ENABLED = Raw("UPDATE api_keys SET api_enabled = $2 WHERE id = $1")
 
-_RECORD_QUERY = select(
-    api_keys.c.id,
-    api_keys.c.prefix,
-    api_keys.c.key_hash,
-    api_keys.c.account_id,
-    accounts.c.status,
-    api_keys.c.api_enabled,
-    *_PERMISSION_COLUMNS,
-    api_keys.c.allowed_ips,
-    api_keys.c.per_minute,
-    api_keys.c.created_at,
-    api_keys.c.revoked_at,
-    accounts.c.credits,
-    accounts.c.international_kurus,
-).join(accounts, accounts.c.id == api_keys.c.account_id)
 
-
-def _record(row: object) -> KeyRecord:
-    values = tuple(row)  # type: ignore[call-overload]
-    flags = values[6 : 6 + len(Permission)]
-    rest = values[6 + len(Permission) :]
+def _record(row: Row) -> KeyRecord:
     return KeyRecord(
-        id=values[0],
-        prefix=values[1],
-        key_hash=values[2],
-        account_id=values[3],
-        account_status=values[4],
-        api_enabled=values[5],
-        permissions=frozenset(p for p, on in zip(Permission, flags, strict=True) if on),
-        allowed_ips=tuple(rest[0] or ()),
-        per_minute=rest[1],
-        created_at=rest[2],
-        revoked_at=rest[3],
-        credits=rest[4],
-        international_kurus=rest[5],
+        id=row["id"],
+        prefix=row["prefix"],
+        key_hash=row["key_hash"],
+        account_id=row["account_id"],
+        account_status=row["account_status"],
+        api_enabled=bool(row["api_enabled"]),
+        permissions=frozenset(p for p in Permission if row[p.value]),
+        allowed_ips=tuple(json_value(row["allowed_ips"]) or ()),
+        per_minute=row["per_minute"],
+        created_at=moment(row["created_at"]),
+        revoked_at=maybe_moment(row["revoked_at"]),
+        credits=row["credits"],
+        international_kurus=row["international_kurus"],
     )
-
-
-def normalise_cidrs(cidrs: list[str]) -> list[str]:
-    """Canonical networks; a host address becomes a /32 or /128. Raises ValueError."""
-    return [str(ip_network(cidr.strip(), strict=False)) for cidr in cidrs]
 
 
 async def create_key(
     conn: AsyncConnection,
     account_id: int,
+    now: datetime,
     *,
     deny: set[Permission] | None = None,
     allow_ips: list[str] | None = None,
@@ -136,17 +96,17 @@ async def create_key(
         raise ValueError("per-minute limit cannot be negative")
     deny = deny or set()
     key = new_key()
-    values: dict[str, object] = {
-        "account_id": account_id,
-        "prefix": key[:PREFIX_LENGTH],
-        "key_hash": hash_key(key),
-        "api_enabled": True,
-        "allowed_ips": normalise_cidrs(allow_ips or []),
-        "per_minute": per_minute,
-        "created_at": utcnow(),
-    }
-    values.update({p.value: p not in deny for p in Permission})
-    await conn.execute(insert(api_keys).values(**values))
+    await _CREATE.run(
+        conn,
+        account_id,
+        key[:PREFIX_LENGTH],
+        hash_key(key),
+        True,
+        json_text(normalise_networks(allow_ips or [])),
+        per_minute,
+        now,
+        *(p not in deny for p in Permission),
+    )
     record = await find_key(conn, key[:PREFIX_LENGTH])
     return key, record
 
@@ -156,7 +116,7 @@ async def find_key(conn: AsyncConnection, key_or_prefix: str) -> KeyRecord:
     prefix = prefix_of(key_or_prefix)
     if prefix is None:
         raise NotFound("no such key")
-    row = (await conn.execute(_RECORD_QUERY.where(api_keys.c.prefix == prefix))).first()
+    row = await _BY_PREFIX.first(conn, prefix)
     if row is None:
         raise NotFound("no such key")
     record = _record(row)
@@ -166,23 +126,16 @@ async def find_key(conn: AsyncConnection, key_or_prefix: str) -> KeyRecord:
 
 
 async def list_keys(conn: AsyncConnection, account_id: int) -> list[KeyRecord]:
-    rows = await conn.execute(
-        _RECORD_QUERY.where(api_keys.c.account_id == account_id).order_by(api_keys.c.id)
-    )
-    return [_record(row) for row in rows]
+    return [_record(row) for row in await _OF_ACCOUNT.rows(conn, account_id)]
 
 
-async def revoke_key(conn: AsyncConnection, key_or_prefix: str) -> KeyRecord:
+async def revoke_key(conn: AsyncConnection, key_or_prefix: str, now: datetime) -> KeyRecord:
     record = await find_key(conn, key_or_prefix)
     if not record.revoked:
-        await conn.execute(
-            update(api_keys).where(api_keys.c.id == record.id).values(revoked_at=utcnow())
-        )
+        await _REVOKE.run(conn, record.id, now)
     return await find_key(conn, record.prefix)
 
 
 async def set_api_enabled(conn: AsyncConnection, key_or_prefix: str, enabled: bool) -> None:
     record = await find_key(conn, key_or_prefix)
-    await conn.execute(
-        update(api_keys).where(api_keys.c.id == record.id).values(api_enabled=enabled)
-    )
+    await _SET_API_ENABLED.run(conn, record.id, enabled)

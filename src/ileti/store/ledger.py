@@ -9,21 +9,15 @@ a unique constraint, which rolls back the balance update with it: nothing is cou
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ileti.store.models import LedgerEntry, utcnow
-from ileti.store.sql import Raw, Rows
-
-ledger = LedgerEntry.__table__
-
-
-class Balance(StrEnum):
-    MAIN = "main"
-    INTERNATIONAL = "international"
+from ileti.domain.pricing import Balance
+from ileti.store.models import LedgerEntry, table_of
+from ileti.store.sql import Insert, Raw
 
 
 class EntryKind(StrEnum):
@@ -54,6 +48,7 @@ async def post(
     amount: int,
     kind: EntryKind,
     reference: str,
+    now: datetime,
     note: str | None = None,
 ) -> Posting:
     """Move ``amount`` (negative for a debit) on one balance and record it.
@@ -63,14 +58,14 @@ async def post(
     rows = await _MOVE[balance].rows(conn, account_id, amount)
     if not rows:
         raise InsufficientBalance(f"account {account_id} cannot pay {-amount} from {balance}")
-    balance_after = rows[0][0]
-    entry = (account_id, balance.value, amount, balance_after, kind.value, reference, utcnow())
+    balance_after = rows[0]["balance_after"]
+    entry = (account_id, balance.value, amount, balance_after, kind.value, reference, now)
     try:
-        [(entry_id,)] = await _ENTER_ONE.rows(conn, *entry, note)
+        [entered] = await _ENTER_ONE.rows(conn, *entry, note)
     except IntegrityError as exc:
         # The caller's transaction rolls back, taking the balance update with it.
         raise DuplicateEntry(f"{kind} {reference} is already in the ledger") from exc
-    return Posting(balance_after=balance_after, entry_id=entry_id)
+    return Posting(balance_after=balance_after, entry_id=entered["id"])
 
 
 async def post_many(
@@ -79,6 +74,7 @@ async def post_many(
     balance: Balance,
     kind: EntryKind,
     entries: list[tuple[int, str]],
+    now: datetime,
 ) -> list[int]:
     """Several postings (amount, reference) to one balance with one balance update.
 
@@ -89,16 +85,15 @@ async def post_many(
     rows = await _MOVE[balance].rows(conn, account_id, total)
     if not rows:
         raise InsufficientBalance(f"account {account_id} cannot pay {-total} from {balance}")
-    running = rows[0][0] - total
+    running = rows[0]["balance_after"] - total
     afters: list[int] = []
     postings = []
-    now = utcnow()
     for amount, reference in entries:
         running += amount
         afters.append(running)
         postings.append((account_id, balance.value, amount, running, kind.value, reference, now))
     try:
-        await _ENTER_MANY.insert(conn, postings)
+        await _ENTER_MANY.run_rows(conn, postings)
     except IntegrityError as exc:
         raise DuplicateEntry(f"a {kind} of this batch is already in the ledger") from exc
     return afters
@@ -108,7 +103,7 @@ async def post_many(
 _MOVE = {
     balance: Raw(
         f"UPDATE accounts SET {column} = {column} + $2"
-        f" WHERE id = $1 AND {column} + $2 >= 0 RETURNING {column}"
+        f" WHERE id = $1 AND {column} + $2 >= 0 RETURNING {column} AS balance_after"
     )
     for balance, column in (
         (Balance.MAIN, "credits"),
@@ -120,9 +115,15 @@ _ENTER_ONE = Raw(
     " (account_id, balance, amount, balance_after, kind, reference, created_at, note)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"
 )
-_ENTER_MANY = Rows(
-    ledger,
+_ENTER_MANY = Insert(
+    table_of(LedgerEntry),
     ("account_id", "balance", "amount", "balance_after", "kind", "reference", "created_at"),
+)
+
+
+_LAST_BALANCE_AFTER = Raw(
+    "SELECT balance_after FROM credit_ledger WHERE account_id = $1 AND balance = $2"
+    " ORDER BY id DESC LIMIT 1"
 )
 
 
@@ -130,10 +131,5 @@ async def last_balance_after(
     conn: AsyncConnection, account_id: int, balance: Balance
 ) -> int | None:
     """The balance the ledger says the account has (its latest entry), for reconciliation."""
-    stmt = (
-        select(ledger.c.balance_after)
-        .where(ledger.c.account_id == account_id, ledger.c.balance == balance.value)
-        .order_by(ledger.c.id.desc())
-        .limit(1)
-    )
-    return (await conn.execute(stmt)).scalar_one_or_none()
+    row = await _LAST_BALANCE_AFTER.first(conn, account_id, balance.value)
+    return None if row is None else row["balance_after"]

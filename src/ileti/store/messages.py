@@ -6,27 +6,20 @@ queued, and a refused request leaves no trace.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ileti.domain.clock import to_ms
 from ileti.domain.lifecycle import MessageStatus
+from ileti.domain.pricing import Balance
 from ileti.store import ledger
-from ileti.store.ledger import Balance, EntryKind, InsufficientBalance
-from ileti.store.models import Base, BlacklistEntry, Message
-from ileti.store.sql import Raw, Rows, is_postgres, sqlite_time
-
-messages = Message.__table__
-blacklist = BlacklistEntry.__table__
-
-# Lower is dispatched first.
-PRIORITY_OTP = 0
-PRIORITY_SINGLE = 1
-PRIORITY_BULK = 2
+from ileti.store.ledger import EntryKind, InsufficientBalance
+from ileti.store.models import Group, Message, QueueEntry, table_of
+from ileti.store.sql import POSTGRES_ONLY, Insert, Raw, by_dialect, connector_of
 
 
 class NewMessage(NamedTuple):
@@ -75,10 +68,14 @@ _WHOLE_BLACKLISTS = Raw(
 )
 _BLACKLISTED = Raw(_WHOLE_BLACKLISTS.postgres + " AND number = ANY($2)")
 _INTERNATIONAL = Raw("SELECT id, international_enabled FROM accounts WHERE id = ANY($1)")
+# Ids: a PostgreSQL sequence gives them one by one (other processes draw from it too); on
+# SQLite, whose writes are serial, a counter row moves on by the whole count at once.
 _NEXT_IDS = Raw(
-    "SELECT nextval('message_ids') FROM generate_series(1, $1)",
-    sqlite="INSERT INTO id_sequence (name, next_id) VALUES ('messages', $1 + 1)"
-    " ON CONFLICT (name) DO UPDATE SET next_id = id_sequence.next_id + $1 RETURNING next_id",
+    "SELECT nextval('message_ids') AS id FROM generate_series(1, $1)", sqlite=POSTGRES_ONLY
+)
+_MOVE_ID_COUNTER = Raw(
+    "INSERT INTO id_sequence (name, next_id) VALUES ('messages', $1 + 1)"
+    " ON CONFLICT (name) DO UPDATE SET next_id = id_sequence.next_id + $1 RETURNING next_id"
 )
 
 
@@ -87,7 +84,7 @@ async def title_statuses(
 ) -> dict[tuple[int, str], str]:
     """(account, title) → status, for the titles these accounts own."""
     rows = await _TITLE_STATUSES.rows(conn, account_ids, titles)
-    return {(row[0], row[1]): row[2] for row in rows}
+    return {(row["account_id"], row["title"]): row["status"] for row in rows}
 
 
 async def blacklisted(
@@ -100,34 +97,47 @@ async def blacklisted(
         rows = await _BLACKLISTED.rows(conn, account_ids, numbers)
     else:
         rows = await _WHOLE_BLACKLISTS.rows(conn, account_ids)
-    return {(row[0], row[1], row[2]) for row in rows if row[1] in numbers}
+    return {
+        (row["account_id"], row["number"], row["scope"]) for row in rows if row["number"] in numbers
+    }
 
 
 async def international_switches(conn: AsyncConnection, account_ids: set[int]) -> dict[int, bool]:
-    return {row[0]: bool(row[1]) for row in await _INTERNATIONAL.rows(conn, account_ids)}
+    return {
+        row["id"]: bool(row["international_enabled"])
+        for row in await _INTERNATIONAL.rows(conn, account_ids)
+    }
 
 
 async def allocate_ids(conn: AsyncConnection, count: int) -> list[int]:
     """``count`` fresh ids from the sequence that messages and groups share."""
     if count <= 0:
         return []
-    rows = await _NEXT_IDS.rows(conn, count)
-    if is_postgres(conn):
-        return [row[0] for row in rows]
-    next_id = rows[0][0]
-    return list(range(next_id - count, next_id))
+    return await by_dialect(conn, _ALLOCATE)(conn, count)
+
+
+async def _postgres_ids(conn: AsyncConnection, count: int) -> list[int]:
+    return [row["id"] for row in await _NEXT_IDS.rows(conn, count)]
+
+
+async def _sqlite_ids(conn: AsyncConnection, count: int) -> list[int]:
+    [row] = await _MOVE_ID_COUNTER.rows(conn, count)
+    return list(range(row["next_id"] - count, row["next_id"]))
+
+
+_ALLOCATE = {"postgresql": _postgres_ids, "sqlite": _sqlite_ids}
 
 
 async def store(conn: AsyncConnection, submission: Submission) -> Stored:
     """Debit, store and queue. Raises ``InsufficientBalance`` (and writes nothing)."""
-    [stored] = await store_many(conn, [submission])
+    [stored] = await store_many(conn, [submission], submission.created_at)
     if isinstance(stored, InsufficientBalance):
         raise stored
     return stored
 
 
 async def store_many(
-    conn: AsyncConnection, submissions: Sequence[Submission]
+    conn: AsyncConnection, submissions: Sequence[Submission], now: datetime
 ) -> list[Stored | InsufficientBalance]:
     """Several requests in one go: their debits, rows and queue entries with a few statements.
 
@@ -145,7 +155,7 @@ async def store_many(
             group_id, cursor = ids[cursor], cursor + 1
         planned.append((submission, group_id, ids[cursor : cursor + len(submission.messages)]))
         cursor += len(submission.messages)
-    refused = await _debit(conn, planned)
+    refused = await _debit(conn, planned, now)
     results: list[Stored | InsufficientBalance] = []
     stored: list[tuple[Submission, int | None, list[int]]] = []
     for index, (submission, group_id, message_ids) in enumerate(planned):
@@ -176,7 +186,7 @@ def _debits(
 
 
 async def _debit(
-    conn: AsyncConnection, planned: list[tuple[Submission, int | None, list[int]]]
+    conn: AsyncConnection, planned: list[tuple[Submission, int | None, list[int]]], now: datetime
 ) -> dict[int, InsufficientBalance]:
     """Debit every request; returns the ones refused for want of balance."""
     by_balance: dict[tuple[int, Balance], list[tuple[int, int, str]]] = {}
@@ -190,7 +200,7 @@ async def _debit(
     for (account_id, balance), entries in by_balance.items():
         try:
             await ledger.post_many(
-                conn, account_id, balance, EntryKind.DEBIT, [(a, r) for _, a, r in entries]
+                conn, account_id, balance, EntryKind.DEBIT, [(a, r) for _, a, r in entries], now
             )
         except InsufficientBalance:
             short += [index for index, _, _ in entries]
@@ -202,7 +212,13 @@ async def _debit(
             async with conn.begin_nested():
                 for balance, amount, reference in _debits(submission, group_id, message_ids):
                     await ledger.post(
-                        conn, submission.account_id, balance, amount, EntryKind.DEBIT, reference
+                        conn,
+                        submission.account_id,
+                        balance,
+                        amount,
+                        EntryKind.DEBIT,
+                        reference,
+                        now,
                     )
         except InsufficientBalance as exc:
             refused[index] = exc
@@ -250,7 +266,7 @@ async def _insert(
 ) -> None:
     # Rows are built as tuples in column order, times in the form the database takes: a
     # group's 100,000 rows are not looked at again.
-    stamp: Callable[[datetime], Any] = _same if is_postgres(conn) else sqlite_time
+    stamp = connector_of(conn).stamp
     group_rows = [
         (
             group_id,
@@ -266,7 +282,7 @@ async def _insert(
         if group_id is not None
     ]
     if group_rows:
-        await bulk_insert(conn, "groups", _GROUP_COLUMNS, group_rows)
+        await _INSERT_GROUPS.run_rows(conn, group_rows, converted=True)
     queued = MessageStatus.QUEUED.value
     message_rows: list[tuple[Any, ...]] = []
     queue_rows: list[tuple[int, int, int, int, int]] = []
@@ -301,31 +317,16 @@ async def _insert(
             )
             for message_id, m in zip(message_ids, s.messages, strict=True)
         )
-        priority, due_ms = s.priority, int(s.due_at.timestamp() * 1000)
+        priority, due_ms = s.priority, to_ms(s.due_at)
         queue_rows.extend((message_id, priority, due_ms, 0, 0) for message_id in message_ids)
     if not message_rows:
         return
-    await bulk_insert(conn, "messages", _MESSAGE_COLUMNS, message_rows)
-    await bulk_insert(conn, "dispatch_queue", _QUEUE_COLUMNS, queue_rows)
+    await _INSERT_MESSAGES.run_rows(conn, message_rows, converted=True)
+    await _INSERT_QUEUED.run_rows(conn, queue_rows, converted=True)
 
 
-def _same(moment: datetime) -> datetime:
-    return moment
-
-
-async def bulk_insert(
-    conn: AsyncConnection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
-) -> None:
-    """Insert rows (tuples in ``columns`` order, times as the database takes them): with COPY
-    on PostgreSQL, through the driver's ``executemany`` on SQLite. For a group of 100,000
-    messages SQLAlchemy's per-row parameter handling would cost several times the insert."""
-    if is_postgres(conn) and len(rows) >= 100:
-        raw = await conn.get_raw_connection()
-        await raw.driver_connection.copy_records_to_table(table, records=rows, columns=columns)
-        return
-    await _inserting(table, columns).insert(conn, rows, converted=True)
-
-
-@functools.cache
-def _inserting(table: str, columns: tuple[str, ...]) -> Rows:
-    return Rows(Base.metadata.tables[table], columns)
+# Rows are passed as tuples in column order, times in the form the database takes: a group's
+# 100,000 rows go by COPY on PostgreSQL, through the driver's ``executemany`` on SQLite.
+_INSERT_GROUPS = Insert(table_of(Group), _GROUP_COLUMNS, copy=True)
+_INSERT_MESSAGES = Insert(table_of(Message), _MESSAGE_COLUMNS, copy=True)
+_INSERT_QUEUED = Insert(table_of(QueueEntry), _QUEUE_COLUMNS, copy=True)

@@ -12,19 +12,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import and_, func, insert, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.domain.otp import DEFAULT_TEMPLATES, OtpLang
-from ileti.store.models import Message, Otp, OtpTemplate, ServerSecret
-from ileti.store.sql import among, is_postgres
-
-otps = Otp.__table__
-templates = OtpTemplate.__table__
-server_secrets = ServerSecret.__table__
-messages = Message.__table__
+from ileti.store.models import Otp, table_of
+from ileti.store.sql import Insert, Raw, Row, connector_of
 
 HOUR_MS = 3600 * 1000
 SECRET_NAME = "otp_code_key"
@@ -54,26 +46,87 @@ class NewOtp:
     attempts: int
 
 
+_ADD = Insert(
+    table_of(Otp),
+    (
+        "id",
+        "account_id",
+        "key_id",
+        "message_id",
+        "sentto",
+        "region",
+        "code_hash",
+        "masked_text",
+        "created_ms",
+        "expires_ms",
+        "attempts_left",
+        "status",
+    ),
+)
+# OTPs of the past hour per (account, number) and per (account, region), through the indexes
+# that lead with them: every account asked for against every target asked for (a batch holds a
+# few accounts), the pairs not asked for dropped after.
+_RECENT_TO = {
+    column: Raw(
+        f"SELECT account_id, {column} AS target, count(*) AS count,"
+        " min(created_ms) AS oldest FROM otps"
+        f" WHERE account_id = ANY($1) AND {column} = ANY($2) AND created_ms > $3"
+        f" GROUP BY account_id, {column}"
+    )
+    for column in ("sentto", "region")
+}
+_VIEW = (
+    "SELECT id, account_id, key_id, message_id, sentto, code_hash, expires_ms, attempts_left,"
+    " status FROM otps"
+)
+_FIND = Raw(_VIEW + " WHERE id = $1 AND account_id = $2")
+_LATEST_LIVE = Raw(
+    _VIEW + " WHERE account_id = $1 AND sentto = $2 AND status = 'live' AND expires_ms > $3"
+    " AND attempts_left > 0 ORDER BY created_ms DESC LIMIT 1"
+)
+_LATEST = Raw(_VIEW + " WHERE account_id = $1 AND sentto = $2 ORDER BY created_ms DESC LIMIT 1")
+_USABLE = "id = $1 AND status = 'live' AND expires_ms > $2 AND attempts_left > 0"
+_VERIFY = Raw(f"UPDATE otps SET status = 'verified', verified_ms = $2 WHERE {_USABLE}")
+_USE_ATTEMPT = Raw(
+    f"UPDATE otps SET attempts_left = attempts_left - 1 WHERE {_USABLE} RETURNING attempts_left"
+)
+_SPEND = Raw("UPDATE otps SET status = 'spent' WHERE id = $1")
+_REDACT = Raw(
+    "UPDATE messages SET text = (SELECT masked_text FROM otps WHERE otps.message_id = messages.id)"
+    " WHERE id = ANY($1) AND kind = 'otp'"
+)
+_TEMPLATE = Raw("SELECT text FROM otp_templates WHERE lang = $1")
+_TEMPLATES = Raw("SELECT lang, text FROM otp_templates")
+_SET_TEMPLATE = Raw(
+    "INSERT INTO otp_templates (lang, text) VALUES ($1, $2)"
+    " ON CONFLICT (lang) DO UPDATE SET text = excluded.text"
+)
+_RESET_TEMPLATE = Raw("DELETE FROM otp_templates WHERE lang = $1")
+_SECRET = Raw("SELECT value FROM server_secrets WHERE name = $1")
+# Another process may make it at the same moment: the first one stays.
+_MAKE_SECRET = Raw(
+    "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING"
+)
+
+
 async def add(conn: AsyncConnection, new: Sequence[NewOtp]) -> None:
-    if not new:
-        return
-    await conn.execute(
-        insert(otps),
+    await _ADD.run_rows(
+        conn,
         [
-            {
-                "id": o.id,
-                "account_id": o.account_id,
-                "key_id": o.key_id,
-                "message_id": o.message_id,
-                "sentto": o.sentto,
-                "region": o.region,
-                "code_hash": o.code_hash,
-                "masked_text": o.masked_text,
-                "created_ms": o.created_ms,
-                "expires_ms": o.expires_ms,
-                "attempts_left": o.attempts,
-                "status": OtpStatus.LIVE.value,
-            }
+            (
+                o.id,
+                o.account_id,
+                o.key_id,
+                o.message_id,
+                o.sentto,
+                o.region,
+                o.code_hash,
+                o.masked_text,
+                o.created_ms,
+                o.expires_ms,
+                o.attempts,
+                OtpStatus.LIVE.value,
+            )
             for o in new
         ],
     )
@@ -83,15 +136,11 @@ async def add(conn: AsyncConnection, new: Sequence[NewOtp]) -> None:
 
 
 async def lock_accounts(conn: AsyncConnection, account_ids: Collection[int]) -> None:
-    """Serialise OTP issuing per account on PostgreSQL, so that two transactions cannot both
-    count the same room under a limit (SQLite's writes are serial already)."""
-    if not is_postgres(conn):
-        return
+    """Serialise OTP issuing per account, so that two transactions cannot both count the same
+    room under a limit."""
+    connector = connector_of(conn)
     for account_id in sorted(account_ids):
-        await conn.execute(
-            text("SELECT pg_advisory_xact_lock(:space, :id)"),
-            {"space": OTP_LOCK_SPACE, "id": account_id},
-        )
+        await connector.lock(conn, OTP_LOCK_SPACE, account_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,19 +160,16 @@ async def recent(
 ) -> RecentOtps:
     since = now_ms - HOUR_MS
 
-    async def count(column: str, wanted: Collection[tuple[int, str]]) -> dict:
+    async def count(
+        column: str, wanted: Collection[tuple[int, str]]
+    ) -> dict[tuple[int, str], tuple[int, int]]:
         if not wanted:
             return {}
-        col = otps.c[column]
-        rows = await conn.execute(
-            select(otps.c.account_id, col, func.count(), func.min(otps.c.created_ms))
-            .where(
-                otps.c.created_ms > since,
-                or_(*(and_(otps.c.account_id == a, col == b) for a, b in sorted(wanted))),
-            )
-            .group_by(otps.c.account_id, col)
+        rows = await _RECENT_TO[column].rows(
+            conn, {account for account, _ in wanted}, {target for _, target in wanted}, since
         )
-        return {(row[0], row[1]): (row[2], row[3]) for row in rows}
+        found = {(row["account_id"], row["target"]): (row["count"], row["oldest"]) for row in rows}
+        return {pair: counted for pair, counted in found.items() if pair in wanted}
 
     return RecentOtps(await count("sentto", numbers), await count("region", regions))
 
@@ -151,123 +197,79 @@ class OtpView:
         )
 
 
-_VIEW = select(
-    otps.c.id,
-    otps.c.account_id,
-    otps.c.key_id,
-    otps.c.message_id,
-    otps.c.sentto,
-    otps.c.code_hash,
-    otps.c.expires_ms,
-    otps.c.attempts_left,
-    otps.c.status,
-)
+def _view(row: Row) -> OtpView:
+    return OtpView(
+        id=row["id"],
+        account_id=row["account_id"],
+        key_id=row["key_id"],
+        message_id=row["message_id"],
+        sentto=row["sentto"],
+        code_hash=row["code_hash"],
+        expires_ms=row["expires_ms"],
+        attempts_left=row["attempts_left"],
+        status=row["status"],
+    )
 
 
 async def find(conn: AsyncConnection, account_id: int, otp_id: str) -> OtpView | None:
     """The account's OTP of that id; another account's is as absent as an unknown one."""
-    row = (
-        await conn.execute(_VIEW.where(otps.c.id == otp_id, otps.c.account_id == account_id))
-    ).first()
-    return OtpView(*row) if row else None
+    row = await _FIND.first(conn, otp_id, account_id)
+    return _view(row) if row else None
 
 
 async def latest(
     conn: AsyncConnection, account_id: int, sentto: str, now_ms: int
 ) -> OtpView | None:
     """The number's latest OTP that can still be verified, else its latest of all."""
-    recent_first = _VIEW.where(otps.c.account_id == account_id, otps.c.sentto == sentto).order_by(
-        otps.c.created_ms.desc()
-    )
-    live = (
-        await conn.execute(
-            recent_first.where(
-                otps.c.status == OtpStatus.LIVE.value,
-                otps.c.expires_ms > now_ms,
-                otps.c.attempts_left > 0,
-            ).limit(1)
-        )
-    ).first()
-    if live:
-        return OtpView(*live)
-    row = (await conn.execute(recent_first.limit(1))).first()
-    return OtpView(*row) if row else None
+    row = await _LATEST_LIVE.first(conn, account_id, sentto, now_ms)
+    if row is None:
+        row = await _LATEST.first(conn, account_id, sentto)
+    return _view(row) if row else None
 
 
 async def mark_verified(conn: AsyncConnection, otp_id: str, now_ms: int) -> bool:
     """True if this call verified it (it was live, unexpired, with attempts left)."""
-    result = await conn.execute(
-        _usable(update(otps), otp_id, now_ms).values(
-            status=OtpStatus.VERIFIED.value, verified_ms=now_ms
-        )
-    )
-    return result.rowcount == 1
+    return await _VERIFY.run(conn, otp_id, now_ms) == 1
 
 
 async def use_attempt(conn: AsyncConnection, otp_id: str, now_ms: int) -> int | None:
     """Spend one attempt on a wrong code; the attempts left, or None if it was not usable."""
-    row = (
-        await conn.execute(
-            _usable(update(otps), otp_id, now_ms)
-            .values(attempts_left=otps.c.attempts_left - 1)
-            .returning(otps.c.attempts_left)
-        )
-    ).first()
+    row = await _USE_ATTEMPT.first(conn, otp_id, now_ms)
     if row is None:
         return None
-    if row[0] == 0:
-        await conn.execute(
-            update(otps).where(otps.c.id == otp_id).values(status=OtpStatus.SPENT.value)
-        )
-    return row[0]
-
-
-def _usable(stmt, otp_id: str, now_ms: int):  # type: ignore[no-untyped-def]
-    return stmt.where(
-        otps.c.id == otp_id,
-        otps.c.status == OtpStatus.LIVE.value,
-        otps.c.expires_ms > now_ms,
-        otps.c.attempts_left > 0,
-    )
+    left: int = row["attempts_left"]
+    if left == 0:
+        await _SPEND.run(conn, otp_id)
+    return left
 
 
 async def redact(conn: AsyncConnection, message_ids: Sequence[int]) -> None:
     """Put the masked text in place of the sent one: once an OTP's message has left, the
     database keeps its code only as a hash."""
-    if not message_ids:
-        return
-    masked = select(otps.c.masked_text).where(otps.c.message_id == messages.c.id).scalar_subquery()
-    await conn.execute(
-        update(messages)
-        .where(among(conn, messages.c.id, message_ids), messages.c.kind == "otp")
-        .values(text=masked)
-    )
+    if message_ids:
+        await _REDACT.run(conn, list(message_ids))
 
 
 # Templates.
 
 
 async def template(conn: AsyncConnection, lang: OtpLang) -> str:
-    row = (await conn.execute(select(templates.c.text).where(templates.c.lang == lang))).first()
-    return row[0] if row else DEFAULT_TEMPLATES[lang]
+    row = await _TEMPLATE.first(conn, int(lang))
+    return row["text"] if row else DEFAULT_TEMPLATES[lang]
 
 
 async def all_templates(conn: AsyncConnection) -> dict[OtpLang, tuple[str, bool]]:
     """Each language's template, and whether the operator changed it."""
-    changed = {OtpLang(row[0]): row[1] for row in await conn.execute(select(templates))}
+    changed = {OtpLang(row["lang"]): row["text"] for row in await _TEMPLATES.rows(conn)}
     return {lang: (changed.get(lang, DEFAULT_TEMPLATES[lang]), lang in changed) for lang in OtpLang}
 
 
-async def set_template(conn: AsyncConnection, lang: OtpLang, text_: str) -> None:
-    updated = await conn.execute(
-        update(templates).where(templates.c.lang == lang).values(text=text_)
-    )
-    if updated.rowcount == 0:
-        await conn.execute(insert(templates).values(lang=int(lang), text=text_))
+async def set_template(conn: AsyncConnection, lang: OtpLang, text: str) -> None:
+    await _SET_TEMPLATE.run(conn, int(lang), text)
 
 
 async def reset_template(conn: AsyncConnection, lang: OtpLang) -> None:
-    await conn.execute(templates.delete().where(templates.c.lang == lang))
+    await _RESET_TEMPLATE.run(conn, int(lang))
 
 
 # The code-hash secret.
@@ -276,15 +278,9 @@ async def reset_template(conn: AsyncConnection, lang: OtpLang) -> None:
 async def code_key(conn: AsyncConnection) -> bytes:
     """The installation's secret for code hashes, made on first use and shared by every
     process through the database (``ILETI_OTP_SECRET`` overrides it)."""
-    query = select(server_secrets.c.value).where(server_secrets.c.name == SECRET_NAME)
-    value = (await conn.execute(query)).scalar()
-    if value is None:
-        dialect_insert = pg_insert if is_postgres(conn) else sqlite_insert
-        # Another process may make it at the same moment: the first one stays.
-        await conn.execute(
-            dialect_insert(server_secrets)
-            .values(name=SECRET_NAME, value=secrets.token_hex(32))
-            .on_conflict_do_nothing(index_elements=["name"])
-        )
-        value = (await conn.execute(query)).scalar_one()
-    return bytes.fromhex(value)
+    row = await _SECRET.first(conn, SECRET_NAME)
+    if row is None:
+        await _MAKE_SECRET.run(conn, SECRET_NAME, secrets.token_hex(32))
+        row = await _SECRET.first(conn, SECRET_NAME)
+        assert row is not None
+    return bytes.fromhex(row["value"])

@@ -10,17 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Select, case, false, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.domain.lifecycle import MessageStatus
+from ileti.domain.pricing import Balance
 from ileti.domain.schedule import ISTANBUL
-from ileti.store.ledger import Balance
-from ileti.store.models import Group, Message
-from ileti.store.sql import is_postgres
-
-messages = Message.__table__
-groups = Group.__table__
+from ileti.store.sql import Composed, Raw, Row, maybe_moment, moment
 
 # Message and group ids are 64-bit signed; a larger one names nothing (and no driver binds it).
 MAX_ID = 2**63 - 1
@@ -91,19 +86,64 @@ def _day_start(day: date) -> datetime | None:
         return None
 
 
-_MESSAGE_COLUMNS = (
-    messages.c.id,
-    messages.c.status,
-    messages.c.title,
-    messages.c.sentto,
-    messages.c.segments,
-    messages.c.country,
-    messages.c.operator,
-    messages.c.created_at,
-    messages.c.sent_at,
-    messages.c.done_at,
-    messages.c.error_reason,
+_MESSAGE = (
+    "SELECT id, status, title, sentto, segments, country, operator, created_at, sent_at,"
+    " done_at, error_reason FROM messages"
 )
+_FILTERS = {
+    "since": "created_at >= {}",
+    "until": "created_at < {}",
+    "status": "status = {}",
+    "title": "title = {}",
+    "sentto": "sentto = {}",
+    "group_id": "group_id = {}",
+}
+_ONE_MESSAGE = Raw(_MESSAGE + " WHERE id = $1 AND account_id = $2")
+_GROUP = Raw(
+    "SELECT id, title, total_recipients, accepted, number_of_sms, created_at FROM groups"
+    " WHERE id = $1 AND account_id = $2"
+)
+_GROUP_COUNTS = Raw(
+    "SELECT status, count(*) AS count FROM messages WHERE group_id = $1 GROUP BY status"
+)
+_PAGE = Composed(
+    _MESSAGE + " WHERE account_id = $1",
+    {**_FILTERS, "before": "id < {}"},
+    "ORDER BY id DESC LIMIT {0}",
+    fixed=1,
+)
+# The database groups by UTC hour, the same text on both engines; the hours are folded into
+# Istanbul days here (its offset has been whole hours since 1910), so the result follows the
+# zone's rules without a time zone database in SQLite.
+_TOTALS = (
+    "SELECT {hour} AS hour, status, count(*) AS count,"
+    f" sum(CASE WHEN cost_balance = '{Balance.MAIN.value}' THEN segments ELSE 0 END) AS credits,"
+    f" sum(CASE WHEN cost_balance = '{Balance.MAIN.value}' THEN 0 ELSE cost END) AS kurus"
+    " FROM messages WHERE account_id = $1"
+)
+_DAY_TOTALS = Composed(
+    _TOTALS.format(hour="to_char(timezone('UTC', created_at), 'YYYY-MM-DD HH24')"),
+    {"since": _FILTERS["since"], "until": _FILTERS["until"]},
+    "GROUP BY hour, status",
+    fixed=1,
+    sqlite_head=_TOTALS.format(hour="strftime('%Y-%m-%d %H', created_at)"),
+)
+
+
+def _message(row: Row) -> MessageView:
+    return MessageView(
+        id=row["id"],
+        status=row["status"],
+        title=row["title"],
+        sentto=row["sentto"],
+        segments=row["segments"],
+        country=row["country"],
+        operator=row["operator"],
+        created_at=moment(row["created_at"]),
+        sent_at=maybe_moment(row["sent_at"]),
+        done_at=maybe_moment(row["done_at"]),
+        error_reason=row["error_reason"],
+    )
 
 
 async def find_message(
@@ -111,61 +151,28 @@ async def find_message(
 ) -> MessageView | None:
     if not 0 < message_id <= MAX_ID:
         return None
-    row = (
-        await conn.execute(
-            select(*_MESSAGE_COLUMNS).where(
-                messages.c.id == message_id, messages.c.account_id == account_id
-            )
-        )
-    ).first()
-    return MessageView(*row) if row is not None else None
+    row = await _ONE_MESSAGE.first(conn, message_id, account_id)
+    return _message(row) if row is not None else None
 
 
 async def find_group(conn: AsyncConnection, account_id: int, group_id: int) -> GroupView | None:
     if not 0 < group_id <= MAX_ID:
         return None
-    row = (
-        await conn.execute(
-            select(
-                groups.c.id,
-                groups.c.title,
-                groups.c.total_recipients,
-                groups.c.accepted,
-                groups.c.number_of_sms,
-                groups.c.created_at,
-            ).where(groups.c.id == group_id, groups.c.account_id == account_id)
-        )
-    ).first()
+    row = await _GROUP.first(conn, group_id, account_id)
     if row is None:
         return None
     counts = dict.fromkeys(MessageStatus, 0)
-    for status, count in await conn.execute(
-        select(messages.c.status, func.count())
-        .where(messages.c.group_id == group_id)
-        .group_by(messages.c.status)
-    ):
-        counts[MessageStatus(status)] = count
-    return GroupView(*row, counts=counts)
-
-
-def _filtered(stmt: Select, account_id: int, criteria: MessageFilter) -> Select:
-    conditions: list[ColumnElement[bool]] = [messages.c.account_id == account_id]
-    if criteria.since is not None:
-        conditions.append(messages.c.created_at >= criteria.since)
-    if criteria.until is not None:
-        conditions.append(messages.c.created_at < criteria.until)
-    if criteria.status is not None:
-        conditions.append(messages.c.status == criteria.status.value)
-    if criteria.title is not None:
-        conditions.append(messages.c.title == criteria.title)
-    if criteria.sentto is not None:
-        conditions.append(messages.c.sentto == criteria.sentto)
-    if criteria.group_id is not None:
-        # An id beyond the column's range matches nothing.
-        conditions.append(
-            messages.c.group_id == criteria.group_id if criteria.group_id <= MAX_ID else false()
-        )
-    return stmt.where(*conditions)
+    for counted in await _GROUP_COUNTS.rows(conn, group_id):
+        counts[MessageStatus(counted["status"])] = int(counted["count"])
+    return GroupView(
+        id=row["id"],
+        title=row["title"],
+        total_recipients=row["total_recipients"],
+        accepted=row["accepted"],
+        number_of_sms=row["number_of_sms"],
+        created_at=moment(row["created_at"]),
+        counts=counts,
+    )
 
 
 async def message_page(
@@ -178,47 +185,37 @@ async def message_page(
 ) -> tuple[list[MessageView], int | None]:
     """Up to ``limit`` messages with ids below ``before``, newest first, and where the next
     page starts (None on the last page)."""
-    stmt = _filtered(select(*_MESSAGE_COLUMNS), account_id, criteria)
-    if before is not None and before <= MAX_ID:
-        stmt = stmt.where(messages.c.id < before)
-    rows = (await conn.execute(stmt.order_by(messages.c.id.desc()).limit(limit + 1))).all()
-    page = [MessageView(*row) for row in rows[:limit]]
+    if criteria.group_id is not None and criteria.group_id > MAX_ID:
+        return [], None  # an id beyond the column's range matches nothing
+    statement, values = _PAGE.bind(
+        {
+            "since": criteria.since,
+            "until": criteria.until,
+            "status": criteria.status.value if criteria.status is not None else None,
+            "title": criteria.title,
+            "sentto": criteria.sentto,
+            "group_id": criteria.group_id,
+            "before": before if before is not None and before <= MAX_ID else None,
+        }
+    )
+    rows = await statement.rows(conn, account_id, *values, limit + 1)
+    page = [_message(row) for row in rows[:limit]]
     return page, page[-1].id if len(rows) > limit else None
 
 
 async def day_totals(
     conn: AsyncConnection, account_id: int, since: datetime | None, until: datetime | None
 ) -> list[DayTotal]:
-    """Counts, credits and international kuruş per Istanbul day and state, oldest day first.
-
-    The database groups by UTC hour (the same text on both engines, and Istanbul's offset has
-    been whole hours since 1910); the hours are folded into Istanbul days here, so the result
-    follows the zone's rules without a time zone database in SQLite.
-    """
-    if is_postgres(conn):
-        hour = func.to_char(func.timezone("UTC", messages.c.created_at), "YYYY-MM-DD HH24")
-    else:
-        hour = func.strftime("%Y-%m-%d %H", messages.c.created_at)
-    domestic = messages.c.cost_balance == Balance.MAIN.value
-    stmt = _filtered(
-        select(
-            hour,
-            messages.c.status,
-            func.count(),
-            func.sum(case((domestic, messages.c.segments), else_=0)),
-            func.sum(case((domestic, 0), else_=messages.c.cost)),
-        ),
-        account_id,
-        MessageFilter(since=since, until=until),
-    ).group_by(hour, messages.c.status)
+    """Counts, credits and international kuruş per Istanbul day and state, oldest day first."""
+    statement, values = _DAY_TOTALS.bind({"since": since, "until": until})
     totals: dict[tuple[date, MessageStatus], list[int]] = {}
-    for hour_text, status, count, credits, kurus in await conn.execute(stmt):
-        start = datetime.strptime(hour_text, "%Y-%m-%d %H").replace(tzinfo=UTC)
-        key = (start.astimezone(ISTANBUL).date(), MessageStatus(status))
+    for row in await statement.rows(conn, account_id, *values):
+        start = datetime.strptime(row["hour"], "%Y-%m-%d %H").replace(tzinfo=UTC)
+        key = (start.astimezone(ISTANBUL).date(), MessageStatus(row["status"]))
         total = totals.setdefault(key, [0, 0, 0])
-        total[0] += count
-        total[1] += int(credits)
-        total[2] += int(kurus)
+        total[0] += int(row["count"])
+        total[1] += int(row["credits"])
+        total[2] += int(row["kurus"])
     lifecycle_order = {status: index for index, status in enumerate(MessageStatus)}
     return [
         DayTotal(day, status, *total)

@@ -1,158 +1,343 @@
-"""SQL shapes both databases share, written the way each runs fastest."""
+"""Statements in plain SQL, and the connectors that run them on either database.
+
+Every statement the gateway runs is written out in ``store/``, next to the code that uses it,
+as PostgreSQL's text (``$1, $2 …`` placeholders, ``col = ANY($n)`` for a list); SQLite gets the
+same text rewritten (``?n``, a ``json_each`` over the list), or a text of its own where the two
+need different SQL, given beside it. A connector per database is the one place that knows its
+driver: it runs a statement on the driver's own connection inside the caller's transaction,
+passes values the way its database takes them, and raises errors as SQLAlchemy's.
+
+SQLAlchemy stays for the engine, its pool and transactions, the models and the migrations; its
+work around a statement (its cache key, the parameters' and the rows' processing, the result
+object) cost 25 to 250 µs a call where SQLite's own work is often 2, so no statement goes
+through it. Every statement made here is listed in ``STATEMENTS``, and a test prepares each
+one on both databases: a column renamed in a model and its migration fails the suite.
+
+Rows come back as the driver gives them, readable by column name (``row["id"]``) or position;
+times read with ``moment``.
+"""
 
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import sqlite3
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 import orjson
-from sqlalchemy import ColumnElement, Table, any_, bindparam, func, literal_column, select
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
-def is_postgres(conn: AsyncConnection) -> bool:
-    return conn.dialect.name == "postgresql"
+class Row(Protocol):
+    """A row as either driver gives it: by column name or by position."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
 
 
-def among(conn: AsyncConnection, column: ColumnElement[Any], values: Collection[Any]) -> Any:
-    """``column IN values`` with the values as one parameter.
-
-    A plain IN list is rendered again on every call, a placeholder per value (with a cast per
-    value for asyncpg): for the hundreds of ids a dispatch batch names, that took a tenth of a
-    worker's CPU. PostgreSQL takes an array (``= ANY``), SQLite a JSON array (``json_each``);
-    the statement stays the same whatever the number of values, and is compiled once.
-    """
-    if is_postgres(conn):
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(
-        select(literal_column("value")).select_from(
-            func.json_each(bindparam(None, orjson.dumps(list(values)).decode()))
-        )
-    )
-
+# Every statement, in the order they were made: the test that prepares them reads this.
+STATEMENTS: list[Raw] = []
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 _ANY = re.compile(r"= ANY\((\$\d+)\)")
 
 
+def _sqlite_text(postgres: str) -> str:
+    return _PLACEHOLDER.sub(r"?\1", _ANY.sub(r"IN (SELECT value FROM json_each(\1))", postgres))
+
+
+# The SQLite text of a statement that only PostgreSQL runs (its upkeep, its locks).
+POSTGRES_ONLY = ""
+
+
 class Raw:
-    """One statement in plain SQL, run on the driver's own connection.
-
-    SQLAlchemy's work around a statement (its cache key, the parameters' and the rows'
-    processing, the result object) costs 25 to 250 µs a call; on SQLite the statement itself
-    often takes 2. The statements that every message passes through several times (accepting,
-    dispatching, receipts) are written this way; the rest stay SQLAlchemy Core.
-
-    The text is PostgreSQL's: ``$1, $2 …`` placeholders and ``col = ANY($n)`` for a list,
-    rewritten for SQLite as ``?n`` and a ``json_each`` over the list. A list or set parameter
-    is passed as an array (a JSON array on SQLite), a datetime as SQLAlchemy stores it.
-    Rows come back as the driver gives them: read times with ``moment``.
-
-    It runs inside the caller's transaction (``Database.write`` begins it on the server at
-    once, so that no statement escapes it); errors are raised as SQLAlchemy's.
-    """
+    """One statement: PostgreSQL's text, and SQLite's (the same, rewritten, unless given)."""
 
     __slots__ = ("postgres", "sqlite")
 
     def __init__(self, postgres: str, *, sqlite: str | None = None) -> None:
         self.postgres = postgres
-        sqlite = sqlite if sqlite is not None else postgres
-        sqlite = _ANY.sub(r"IN (SELECT value FROM json_each(\1))", sqlite)
-        self.sqlite = _PLACEHOLDER.sub(r"?\1", sqlite)
+        self.sqlite = _sqlite_text(sqlite if sqlite is not None else postgres)
+        STATEMENTS.append(self)
 
-    async def rows(self, conn: AsyncConnection, *params: Any) -> list[Sequence[Any]]:
-        driver = driver_of(conn)
-        try:
-            if isinstance(driver, asyncpg.Connection):
-                return await driver.fetch(self.postgres, *map(_postgres_value, params))
-            await driver.idle()
-            return driver.run(self.sqlite, tuple(map(_sqlite_value, params))).fetchall()
-        except (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            raise _translated(exc, self.postgres) from exc
+    async def rows(self, conn: AsyncConnection, *params: Any) -> list[Row]:
+        return await connector_of(conn).fetch(conn, self, params)
+
+    async def first(self, conn: AsyncConnection, *params: Any) -> Row | None:
+        rows = await connector_of(conn).fetch(conn, self, params)
+        return rows[0] if rows else None
 
     async def run(self, conn: AsyncConnection, *params: Any) -> int:
         """Runs it; the number of rows it changed."""
-        driver = driver_of(conn)
-        try:
-            if isinstance(driver, asyncpg.Connection):
-                status = await driver.execute(self.postgres, *map(_postgres_value, params))
-                count = status.rpartition(" ")[2]
-                return int(count) if count.isdigit() else 0
-            await driver.idle()
-            return driver.run(self.sqlite, tuple(map(_sqlite_value, params))).rowcount
-        except (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            raise _translated(exc, self.postgres) from exc
-
-    async def run_many(
-        self, conn: AsyncConnection, rows: Iterable[Sequence[Any]], *, converted: bool = False
-    ) -> None:
-        """Runs it once per row of parameters; ``converted``: the rows hold no list, and on
-        SQLite their times are text already (a big group's rows are not looked at again)."""
-        driver = driver_of(conn)
-        try:
-            if isinstance(driver, asyncpg.Connection):
-                if not converted:
-                    rows = [tuple(map(_postgres_value, row)) for row in rows]
-                await driver.executemany(self.postgres, rows)
-                return
-            await driver.idle()
-            if not converted:
-                rows = [tuple(map(_sqlite_value, row)) for row in rows]
-            driver.run_many(self.sqlite, rows)
-        except (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            raise _translated(exc, self.postgres) from exc
+        return await connector_of(conn).execute(conn, self, params)
 
 
-class Rows:
-    """An INSERT of many rows into some columns of a table.
+class Batch(Raw):
+    """One statement over many rows of values, and values all rows share.
 
-    PostgreSQL takes them as one array per column in one statement (``unnest``): row by row,
-    each row is bound, planned and run on its own, and the driver sends a message per row (a
-    batch of single sends writes four tables; per message, the API process spent 182-193 µs
-    of CPU and PostgreSQL 191-197 µs that way, 170-174 and 157 µs this way). SQLite runs the
-    statement once per row, which on its in-process engine costs next to nothing.
+    PostgreSQL takes the rows as one array per column in one statement (``unnest``): row by
+    row, each is bound, planned and run on its own, and the driver sends a message per row (a
+    batch of single sends writes four tables; per message, the API process spent 182-193 µs of
+    CPU and PostgreSQL 191-197 µs that way, 170-174 and 157 µs this way). SQLite runs its text
+    once per row, which on its in-process engine costs next to nothing. In both texts the
+    rows' columns are ``$1 … $k`` and the shared values follow.
     """
 
-    __slots__ = ("_statement",)
+    __slots__ = ()
 
-    def __init__(self, table: Table, columns: Sequence[str]) -> None:
+    async def run_rows(
+        self,
+        conn: AsyncConnection,
+        rows: Sequence[Sequence[Any]],
+        *shared: Any,
+        converted: bool = False,
+    ) -> None:
+        """``converted``: on SQLite, the rows hold no list and their times are text already
+        (a big group's rows are not looked at again)."""
+        if rows:
+            await connector_of(conn).execute_rows(conn, self, rows, shared, converted)
+
+
+class Insert(Batch):
+    """An INSERT of many rows into some columns of a table (see ``Batch``).
+
+    With ``copy``, PostgreSQL takes a hundred rows or more by COPY: a group of 100,000
+    messages as one stream, not as arrays that the server unpacks.
+    """
+
+    __slots__ = ("columns", "copy", "table")
+
+    def __init__(self, table: Table, columns: Sequence[str], *, copy: bool = False) -> None:
         names = ", ".join(columns)
         arrays = ", ".join(
             f"${n}::{table.c[name].type.compile(dialect=_POSTGRES)}[]"
             for n, name in enumerate(columns, start=1)
         )
         placeholders = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
-        self._statement = Raw(
+        super().__init__(
             f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})",
             sqlite=f"INSERT INTO {table.name} ({names}) VALUES ({placeholders})",
         )
+        self.table = table.name
+        self.columns = tuple(columns)
+        self.copy = copy
 
-    async def insert(
-        self, conn: AsyncConnection, rows: Sequence[Sequence[Any]], *, converted: bool = False
+
+class Composed:
+    """A statement whose conditions depend on what the caller asks for: a report's filters.
+
+    ``head`` ends with the conditions every call has, using ``$1 … $fixed``; each optional
+    condition given is ANDed on with the next placeholder (``{}`` in its text), and ``tail``
+    (a GROUP BY, an ORDER BY, a LIMIT) takes the placeholders after them, as ``{0}``, ``{1}``.
+    One ``Raw`` per combination, made on first use; ``every`` makes them all, for the test that
+    prepares every statement.
+    """
+
+    def __init__(
+        self,
+        head: str,
+        conditions: Mapping[str, str],
+        tail: str = "",
+        *,
+        fixed: int,
+        sqlite_head: str | None = None,
     ) -> None:
-        """``converted``: on SQLite, the rows' times are text already."""
-        if not rows:
-            return
-        if is_postgres(conn):
-            await self._statement.run(conn, *map(list, zip(*rows, strict=True)))
-        else:
-            await self._statement.run_many(conn, rows, converted=converted)
+        self._heads = (head, sqlite_head if sqlite_head is not None else head)
+        self._conditions = dict(conditions)
+        self._tail = tail
+        self._fixed = fixed
+        self._made: dict[tuple[str, ...], Raw] = {}
+        COMPOSED.append(self)
+
+    def bind(self, given: Mapping[str, Any]) -> tuple[Raw, list[Any]]:
+        """The statement for the conditions given a value (None leaves one out), and those
+        values in the order its placeholders take them."""
+        present = tuple(name for name in self._conditions if given.get(name) is not None)
+        return self._statement(present), [given[name] for name in present]
+
+    def _statement(self, present: tuple[str, ...]) -> Raw:
+        made = self._made.get(present)
+        if made is None:
+            made = self._made[present] = self._make(present)
+        return made
+
+    def every(self) -> Iterator[Raw]:
+        names = list(self._conditions)
+        for size in range(len(names) + 1):
+            for present in itertools.combinations(names, size):
+                yield self._statement(present)
+
+    def _make(self, present: tuple[str, ...]) -> Raw:
+        number = self._fixed
+        clauses = []
+        for name in present:
+            number += 1
+            clauses.append(self._conditions[name].format(f"${number}"))
+        tail = self._tail.format(*(f"${n}" for n in range(number + 1, number + 4)))
+        postgres, sqlite = (" AND ".join([head, *clauses]) + " " + tail for head in self._heads)
+        return Raw(postgres.strip(), sqlite=sqlite.strip())
 
 
-_POSTGRES = postgresql.dialect()
+COMPOSED: list[Composed] = []
+
+
+def every_statement() -> Iterator[Raw]:
+    """Every statement the store can run: those made at import, and every combination of
+    each composed one."""
+    composed = [statement for family in COMPOSED for statement in family.every()]
+    yield from dict.fromkeys([*STATEMENTS, *composed])
+
+
+# Connectors.
+
+
+class Connector(Protocol):
+    """What the store asks of a database's driver."""
+
+    name: str
+
+    async def fetch(self, conn: AsyncConnection, stmt: Raw, params: Sequence[Any]) -> list[Row]: ...
+
+    async def execute(self, conn: AsyncConnection, stmt: Raw, params: Sequence[Any]) -> int: ...
+
+    async def execute_rows(
+        self,
+        conn: AsyncConnection,
+        stmt: Batch,
+        rows: Sequence[Sequence[Any]],
+        shared: Sequence[Any],
+        converted: bool,
+    ) -> None: ...
+
+    def stamp(self, moment: datetime) -> Any:
+        """A time as this database takes it in rows that are passed ``converted``."""
+        ...
+
+    async def lock(self, conn: AsyncConnection, space: int, key: int) -> None:
+        """Serialise the transactions that take this lock until they end."""
+        ...
+
+
+class _Postgres:
+    name = "postgresql"
+
+    async def fetch(self, conn: AsyncConnection, stmt: Raw, params: Sequence[Any]) -> list[Row]:
+        try:
+            rows: list[Row] = await driver_of(conn).fetch(
+                stmt.postgres, *map(_postgres_value, params)
+            )
+        except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise _translated(exc, stmt.postgres) from exc
+        return rows
+
+    async def execute(self, conn: AsyncConnection, stmt: Raw, params: Sequence[Any]) -> int:
+        try:
+            status = await driver_of(conn).execute(stmt.postgres, *map(_postgres_value, params))
+        except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise _translated(exc, stmt.postgres) from exc
+        count = status.rpartition(" ")[2]
+        return int(count) if count.isdigit() else 0
+
+    async def execute_rows(
+        self,
+        conn: AsyncConnection,
+        stmt: Batch,
+        rows: Sequence[Sequence[Any]],
+        shared: Sequence[Any],
+        converted: bool,
+    ) -> None:
+        driver = driver_of(conn)
+        try:
+            if isinstance(stmt, Insert) and stmt.copy and len(rows) >= 100:
+                await driver.copy_records_to_table(stmt.table, records=rows, columns=stmt.columns)
+                return
+            columns = [list(column) for column in zip(*rows, strict=True)]
+            if not converted:
+                columns = [list(map(_postgres_value, column)) for column in columns]
+            await driver.execute(stmt.postgres, *columns, *map(_postgres_value, shared))
+        except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise _translated(exc, stmt.postgres) from exc
+
+    def stamp(self, moment: datetime) -> Any:
+        return moment
+
+    async def lock(self, conn: AsyncConnection, space: int, key: int) -> None:
+        await self.fetch(conn, _LOCK, (space, key))
+
+
+class _Sqlite:
+    name = "sqlite"
+
+    async def fetch(self, conn: AsyncConnection, stmt: Raw, params: Sequence[Any]) -> list[Row]:
+        try:
+            return await driver_of(conn).raw_rows(stmt.sqlite, tuple(map(_sqlite_value, params)))
+        except sqlite3.Error as exc:
+            raise _translated(exc, stmt.postgres) from exc
+
+    async def execute(self, conn: AsyncConnection, stmt: Raw, params: Sequence[Any]) -> int:
+        try:
+            return await driver_of(conn).raw_count(stmt.sqlite, tuple(map(_sqlite_value, params)))
+        except sqlite3.Error as exc:
+            raise _translated(exc, stmt.postgres) from exc
+
+    async def execute_rows(
+        self,
+        conn: AsyncConnection,
+        stmt: Batch,
+        rows: Sequence[Sequence[Any]],
+        shared: Sequence[Any],
+        converted: bool,
+    ) -> None:
+        each: Iterable[Sequence[Any]] = rows
+        if not converted:
+            each = [tuple(map(_sqlite_value, row)) for row in rows]
+        if shared:
+            tail = tuple(map(_sqlite_value, shared))
+            each = [(*row, *tail) for row in each]
+        try:
+            await driver_of(conn).raw_each(stmt.sqlite, each)
+        except sqlite3.Error as exc:
+            raise _translated(exc, stmt.postgres) from exc
+
+    def stamp(self, moment: datetime) -> Any:
+        return sqlite_time(moment)
+
+    async def lock(self, conn: AsyncConnection, space: int, key: int) -> None:
+        # A write transaction holds SQLite's one write lock: it is serial already.
+        return None
+
+
+_CONNECTORS: dict[str, Connector] = {"postgresql": _Postgres(), "sqlite": _Sqlite()}
+_LOCK = Raw("SELECT pg_advisory_xact_lock($1, $2)", sqlite=POSTGRES_ONLY)
+
+
+def connector_of(conn: AsyncConnection) -> Connector:
+    return _CONNECTORS[conn.dialect.name]
+
+
+def by_dialect(conn: AsyncConnection, choices: Mapping[str, Any]) -> Any:
+    """The one of ``choices`` (keyed "postgresql", "sqlite") for this connection's database."""
+    return choices[conn.dialect.name]
 
 
 def driver_of(conn: AsyncConnection) -> Any:
     """The driver's connection under ``conn``: asyncpg's, or the inline SQLite one."""
-    return conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+    sync = conn.sync_connection
+    assert sync is not None, "the connection is closed"
+    return sync.connection.driver_connection
+
+
+_POSTGRES = postgresql.dialect()
 
 
 def _postgres_value(value: Any) -> Any:
@@ -168,7 +353,7 @@ _SQLITE_PLAIN = frozenset({int, str, float, bytes, bool, type(None)})
 def _sqlite_value(value: Any) -> Any:
     if type(value) in _SQLITE_PLAIN:
         return value
-    if isinstance(value, list | set | frozenset):
+    if isinstance(value, list | set | frozenset | tuple):
         return orjson.dumps(list(value)).decode()
     if isinstance(value, datetime):
         return sqlite_time(value)
@@ -194,10 +379,22 @@ def sqlite_time(moment: datetime) -> str:
     return moment.isoformat(" ", "microseconds")[:26]
 
 
-def moment(value: datetime | str | None) -> datetime | None:
-    """A time read by a ``Raw`` statement, as an aware UTC datetime."""
-    if value is None:
-        return None
+def moment(value: datetime | str) -> datetime:
+    """A time read by a statement, as an aware UTC datetime."""
     if isinstance(value, str):
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def maybe_moment(value: datetime | str | None) -> datetime | None:
+    return None if value is None else moment(value)
+
+
+def json_value(value: str | bytes | Any) -> Any:
+    """A JSON column as read: both drivers give its text."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def json_text(value: Any) -> str:
+    """A value for a JSON column: both databases take its text."""
+    return orjson.dumps(value).decode()

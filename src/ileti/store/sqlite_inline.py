@@ -143,13 +143,27 @@ class InlineConnection:
     def cursor(self) -> InlineCursor:
         return InlineCursor(self)
 
-    def run(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor:
-        """A statement that does not wait, run at once (``sql.Raw``); the connection must be
-        idle."""
-        return self._conn.execute(sql, parameters)
+    # The store's own statements (``sql.Raw``): rows readable by column name and, on a
+    # connection lent to a report, read on a thread.
 
-    def run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    async def raw_rows(self, sql: str, parameters: Sequence[Any]) -> list[sqlite3.Row]:
+        await self.idle()
+        if self.reporting:
+            return await self.off_loop(self._rows, sql, parameters, executor=self.reports)
+        return self._rows(sql, parameters)
+
+    async def raw_count(self, sql: str, parameters: Sequence[Any]) -> int:
+        await self.idle()
+        return self._conn.execute(sql, parameters).rowcount
+
+    async def raw_each(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self.idle()
         self._conn.executemany(sql, rows)
+
+    def _rows(self, sql: str, parameters: Sequence[Any]) -> list[sqlite3.Row]:
+        cursor = self._conn.cursor()
+        cursor.row_factory = sqlite3.Row
+        return cursor.execute(sql, parameters).fetchall()
 
     async def execute(self, sql: str, parameters: Any = ()) -> InlineCursor:
         return await self.cursor().execute(sql, parameters)

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.store.db import Database
 from ileti.store.models import Base
+from ileti.store.sql import POSTGRES_ONLY, Raw
 
 # A table is analysed when this many rows changed since its last ANALYZE, plus a share of its
 # rows; vacuumed when this many dead rows wait, plus a share. Autovacuum's rule, nearer the
@@ -27,19 +27,36 @@ from ileti.store.models import Base
 ANALYZE_BASE, ANALYZE_SHARE = 500, 0.1
 VACUUM_BASE, VACUUM_SHARE = 1000, 0.2
 
-_STATS = text(
+_STATS = Raw(
     "SELECT relname, n_live_tup, n_dead_tup, n_mod_since_analyze FROM pg_stat_user_tables"
-    " WHERE schemaname = current_schema()"
+    " WHERE schemaname = current_schema()",
+    sqlite=POSTGRES_ONLY,
 )
 # One worker at a time per schema: two VACUUMs of one table would only queue on each other.
-_TRY_LOCK = text("SELECT pg_try_advisory_lock(hashtext('ileti upkeep ' || current_schema()))")
-_UNLOCK = text("SELECT pg_advisory_unlock(hashtext('ileti upkeep ' || current_schema()))")
+_TRY_LOCK = Raw(
+    "SELECT pg_try_advisory_lock(hashtext('ileti upkeep ' || current_schema())) AS locked",
+    sqlite=POSTGRES_ONLY,
+)
+_UNLOCK = Raw(
+    "SELECT pg_advisory_unlock(hashtext('ileti upkeep ' || current_schema()))",
+    sqlite=POSTGRES_ONLY,
+)
 # ANALYZE samples 300 rows per unit of target; the server's default (100) took 100-170 ms of CPU
 # on a table of 100,000 kept answers, 10 takes 13 ms, and a sample of 3,000 rows tells the
 # planner enough to choose between a table's few indexes.
-_TARGET = text("SET default_statistics_target = 10")
-_RESET = text("RESET default_statistics_target")
+_TARGET = Raw("SET default_statistics_target = 10", sqlite=POSTGRES_ONLY)
+_RESET = Raw("RESET default_statistics_target", sqlite=POSTGRES_ONLY)
 _OWN_TABLES = frozenset(Base.metadata.tables)
+# (vacuum, analyze) → the statement, for each of the gateway's tables.
+_WORK = {
+    (table, vacuum, analyze): Raw(statement, sqlite=POSTGRES_ONLY)
+    for table in sorted(_OWN_TABLES)
+    for vacuum, analyze, statement in (
+        (False, True, f'ANALYZE "{table}"'),
+        (True, False, f'VACUUM "{table}"'),
+        (True, True, f'VACUUM (ANALYZE) "{table}"'),
+    )
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +66,8 @@ class TableWork:
     analyze: bool
 
     @property
-    def statement(self) -> str:
-        if not self.vacuum:
-            return f'ANALYZE "{self.table}"'
-        return f'VACUUM (ANALYZE) "{self.table}"' if self.analyze else f'VACUUM "{self.table}"'
+    def statement(self) -> Raw:
+        return _WORK[(self.table, self.vacuum, self.analyze)]
 
 
 def due(live: int, dead: int, changed: int) -> tuple[bool, bool]:
@@ -66,10 +81,11 @@ def due(live: int, dead: int, changed: int) -> tuple[bool, bool]:
 async def work_due(conn: AsyncConnection) -> list[TableWork]:
     """The gateway's tables that need a VACUUM or an ANALYZE now."""
     work = []
-    for table, live, dead, changed in await conn.execute(_STATS):
+    for row in await _STATS.rows(conn):
+        table = row["relname"]
         if table not in _OWN_TABLES:
             continue
-        vacuum, analyze = due(live, dead, changed)
+        vacuum, analyze = due(row["n_live_tup"], row["n_dead_tup"], row["n_mod_since_analyze"])
         if vacuum or analyze:
             work.append(TableWork(table, vacuum, analyze))
     return work
@@ -83,14 +99,15 @@ async def upkeep(db: Database) -> list[TableWork]:
     async with db.engine.connect() as conn:
         # VACUUM refuses to run inside a transaction.
         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        if not (await conn.execute(_TRY_LOCK)).scalar_one():
+        [locked] = await _TRY_LOCK.rows(conn)
+        if not locked["locked"]:
             return []
         try:
-            await conn.execute(_TARGET)
+            await _TARGET.run(conn)
             work = await work_due(conn)
             for item in work:
-                await conn.execute(text(item.statement))
+                await item.statement.run(conn)
             return work
         finally:
-            await conn.execute(_RESET)
-            await conn.execute(_UNLOCK)
+            await _RESET.run(conn)
+            await _UNLOCK.run(conn)

@@ -1,27 +1,23 @@
-"""The webhook outbox's queries: settings per key, events written with the state change that
-causes them, claims under a lease, attempts, failures and replays.
+"""The webhook outbox: settings per key, events written with the state change that causes
+them, claims under a lease, attempts, failures and replays.
 
-A claim leases events the way the dispatch queue does: a sender that dies leaves its events to
-be claimed again once the lease runs out, so an event is delivered at least once, under the
-same id every time.
+A claim leases events the way the dispatch queue does (``store.leases``): a sender that dies
+leaves its events to be claimed again once the lease runs out, so an event is delivered at
+least once, under the same id every time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any, Protocol
 
-import orjson
-from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.domain.lifecycle import MessageStatus
-from ileti.store.models import ApiKey, WebhookAttempt, WebhookEvent
-from ileti.store.sql import Raw, among
-from ileti.webhooks.events import (
+from ileti.domain.webhooks import (
     EventType,
     NewEvent,
     WebhookConfig,
@@ -29,10 +25,9 @@ from ileti.webhooks.events import (
     make_event,
     message_data,
 )
-
-events = WebhookEvent.__table__
-attempts = WebhookAttempt.__table__
-api_keys = ApiKey.__table__
+from ileti.store.leases import LeaseQueue
+from ileti.store.models import WebhookAttempt, WebhookEvent, table_of
+from ileti.store.sql import Batch, Composed, Insert, Raw, Row, json_text, json_value
 
 
 class EventStatus(StrEnum):
@@ -41,46 +36,101 @@ class EventStatus(StrEnum):
     DEAD = "dead"
 
 
+class MessageEvent(Protocol):
+    """What an event about a message says of it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def key_id(self) -> int: ...
+    @property
+    def sentto(self) -> str: ...
+    @property
+    def segments(self) -> int: ...
+    @property
+    def group_id(self) -> int | None: ...
+
+
+OUTBOX = LeaseQueue(
+    table_of(WebhookEvent),
+    "id",
+    # Pending, leaving out the keys in {0} (busy ones; an empty list leaves out none).
+    waiting="status = 'pending' AND NOT key_id = ANY({0})",
+    order="due_ms",
+    returning="id, key_id, event_type, body, attempts",
+)
+_CONFIG = Raw("SELECT webhook FROM api_keys WHERE id = $1")
+_SAVE_CONFIG = Raw("UPDATE api_keys SET webhook = $2 WHERE id = $1")
 _CONFIGS = Raw("SELECT id, webhook FROM api_keys WHERE id = ANY($1) AND webhook IS NOT NULL")
-# Read by primary key alone: a join or a filter on their state lets the planner pick a walk
-# over every queued message instead.
-_MESSAGES = Raw(
-    "SELECT id, key_id, sentto, segments, group_id, status FROM messages WHERE id = ANY($1)"
+_ADD = Insert(
+    table_of(WebhookEvent),
+    (
+        "id",
+        "key_id",
+        "event_type",
+        "body",
+        "status",
+        "attempts",
+        "created_ms",
+        "due_ms",
+        "lease_until_ms",
+    ),
 )
-# Due and not leased, leaving out the keys in $2 (busy ones; an empty list leaves out none).
-_DUE = (
-    "FROM webhook_events WHERE status = 'pending' AND due_ms <= $1 AND lease_until_ms < $1"
-    " AND NOT key_id = ANY($2)"
+_ATTEMPTED = Insert(
+    table_of(WebhookAttempt),
+    ("event_id", "attempt", "at_ms", "status_code", "latency_ms", "error"),
 )
-_ANY_DUE = Raw("SELECT 1 " + _DUE + " LIMIT 1")
-_LEASE = (
-    "UPDATE webhook_events SET lease_until_ms = $3, lease_owner = $4"
-    " WHERE id IN (SELECT id " + _DUE + " ORDER BY due_ms LIMIT $5 {lock})"
-    " RETURNING id, key_id, event_type, body, attempts"
+# Each event's new state: delivered, due again, or dead.
+_OUTCOMES = Batch(
+    "UPDATE webhook_events AS e SET status = w.status, attempts = w.attempts, due_ms = w.due_ms,"
+    " done_ms = w.done_ms, lease_until_ms = 0, lease_owner = NULL,"
+    " last_status_code = w.code, last_error = w.error"
+    " FROM unnest($1::varchar[], $2::varchar[], $3::int[], $4::bigint[], $5::bigint[],"
+    " $6::int[], $7::varchar[]) AS w(id, status, attempts, due_ms, done_ms, code, error)"
+    " WHERE e.id = w.id AND e.status = 'pending'",
+    sqlite="UPDATE webhook_events SET status = $2, attempts = $3, due_ms = $4, done_ms = $5,"
+    " lease_until_ms = 0, lease_owner = NULL, last_status_code = $6, last_error = $7"
+    " WHERE id = $1 AND status = 'pending'",
 )
-_CLAIM = Raw(_LEASE.format(lock="FOR UPDATE SKIP LOCKED"), sqlite=_LEASE.format(lock=""))
-
-
-class _Moving(NamedTuple):
-    id: int
-    key_id: int
-    sentto: str
-    segments: int
-    group_id: int | None
+_VIEW = (
+    "SELECT id, key_id, event_type, status, attempts, created_ms, done_ms, last_status_code,"
+    " last_error FROM webhook_events"
+)
+_FAILURES = Composed(
+    _VIEW + " WHERE status = $1",
+    {"key": "key_id = {}"},
+    "ORDER BY created_ms DESC LIMIT {0}",
+    fixed=1,
+)
+_COUNTS = Raw(
+    "SELECT status, count(*) AS count FROM webhook_events WHERE key_id = $1 GROUP BY status"
+)
+_AGAIN = (
+    "UPDATE webhook_events SET status = 'pending', attempts = 0, due_ms = $1,"
+    " lease_until_ms = 0, lease_owner = NULL, done_ms = NULL"
+)
+_REPLAY_CHOSEN = Composed(
+    _AGAIN + " WHERE status <> 'pending' AND id = ANY($2)",
+    {"key": "key_id = {}", "since": "created_ms >= {}", "until": "created_ms < {}"},
+    fixed=2,
+)
+_REPLAY_DEAD = Composed(
+    _AGAIN + " WHERE status = 'dead'",
+    {"key": "key_id = {}", "since": "created_ms >= {}", "until": "created_ms < {}"},
+    fixed=1,
+)
 
 
 # Settings.
 
 
 async def get_config(conn: AsyncConnection, key_id: int) -> WebhookConfig | None:
-    row = (await conn.execute(select(api_keys.c.webhook).where(api_keys.c.id == key_id))).first()
-    return WebhookConfig.from_json(row[0]) if row else None
+    row = await _CONFIG.first(conn, key_id)
+    return WebhookConfig.from_json(json_value(row["webhook"])) if row else None
 
 
 async def save_config(conn: AsyncConnection, key_id: int, config: WebhookConfig) -> None:
-    await conn.execute(
-        update(api_keys).where(api_keys.c.id == key_id).values(webhook=config.to_json())
-    )
+    await _SAVE_CONFIG.run(conn, key_id, json_text(config.to_json()))
 
 
 async def configs(conn: AsyncConnection, key_ids: Iterable[int]) -> dict[int, WebhookConfig]:
@@ -89,8 +139,8 @@ async def configs(conn: AsyncConnection, key_ids: Iterable[int]) -> dict[int, We
     if not wanted:
         return {}
     found = {
-        key_id: WebhookConfig.from_json(orjson.loads(data) if isinstance(data, str) else data)
-        for key_id, data in await _CONFIGS.rows(conn, wanted)
+        row["id"]: WebhookConfig.from_json(json_value(row["webhook"]))
+        for row in await _CONFIGS.rows(conn, wanted)
     }
     return {key_id: config for key_id, config in found.items() if config is not None}
 
@@ -99,81 +149,67 @@ async def configs(conn: AsyncConnection, key_ids: Iterable[int]) -> dict[int, We
 
 
 async def add(conn: AsyncConnection, new_events: Sequence[NewEvent]) -> None:
-    if not new_events:
-        return
-    await conn.execute(
-        insert(events),
+    await _ADD.run_rows(
+        conn,
         [
-            {
-                "id": e.id,
-                "key_id": e.key_id,
-                "event_type": e.event_type.value,
-                "body": e.body,
-                "status": EventStatus.PENDING.value,
-                "attempts": 0,
-                "created_ms": e.created_ms,
-                "due_ms": e.created_ms,
-                "lease_until_ms": 0,
-            }
+            (
+                e.id,
+                e.key_id,
+                e.event_type.value,
+                e.body,
+                EventStatus.PENDING.value,
+                0,
+                e.created_ms,
+                e.created_ms,
+                0,
+            )
             for e in new_events
         ],
     )
 
 
-async def announce_sent(conn: AsyncConnection, message_ids: Sequence[int], now: datetime) -> None:
-    """``sms.sent`` for those of these queued messages whose key wants it.
-
-    Called before they move, in the same transaction, so only messages that do move count.
-    """
-    if not message_ids:
-        return
-    moving = [
-        _Moving(*row[:5])
-        for row in await _MESSAGES.rows(conn, list(message_ids))
-        if row[5] == MessageStatus.QUEUED.value
-    ]
-    settings = await configs(conn, {row.key_id for row in moving})
-    if settings:
-        await announce(conn, moving, settings, MessageStatus.SENT, None, now)
-
-
-async def announce_final(
-    conn: AsyncConnection,
-    rows: Sequence[Any],
-    status: MessageStatus,
-    reason: str | None,
-    now: datetime,
-) -> None:
-    """The event for messages that just reached a final state; rows carry ``id``, ``key_id``,
-    ``sentto``, ``segments`` and ``group_id``."""
-    if rows:
-        settings = await configs(conn, {r.key_id for r in rows})
-        await announce(conn, rows, settings, status, reason, now)
-
-
 async def announce(
     conn: AsyncConnection,
-    rows: Sequence[Any],
-    settings: Mapping[int, WebhookConfig | None],
+    messages: Sequence[MessageEvent],
     status: MessageStatus,
     reason: str | None,
     now: datetime,
 ) -> None:
+    """The event that says messages reached ``status``, for each whose key wants it."""
+    if not messages:
+        return
     event_type = event_for(status)
-    wanting = {k for k, c in settings.items() if c is not None and c.wants(event_type)}
+    settings = await configs(conn, {m.key_id for m in messages})
+    wanting = {k for k, c in settings.items() if c.wants(event_type)}
     await add(
         conn,
         [
             make_event(
-                row.key_id,
+                m.key_id,
                 event_type,
-                message_data(row.id, status, row.sentto, row.segments, reason, row.group_id),
+                message_data(m.id, status, m.sentto, m.segments, reason, m.group_id),
                 now,
             )
-            for row in rows
-            if row.key_id in wanting
+            for m in messages
+            if m.key_id in wanting
         ],
     )
+
+
+async def emit(
+    conn: AsyncConnection,
+    key_id: int,
+    event_type: EventType,
+    data: dict[str, Any],
+    now: datetime,
+) -> NewEvent | None:
+    """One event in the outbox, if the key has a webhook that wants it."""
+    config = await get_config(conn, key_id)
+    if config is None or not config.wants(event_type):
+        return None
+    event = make_event(key_id, event_type, data, now)
+    await add(conn, [event])
+    return event
 
 
 # Delivering events.
@@ -205,7 +241,7 @@ class Attempt:
 
 async def any_due(conn: AsyncConnection, now_ms: int, skip_keys: Collection[int] = ()) -> bool:
     """Whether a claim would find an event: a read, so an idle sender takes no write lock."""
-    return bool(await _ANY_DUE.rows(conn, now_ms, list(skip_keys)))
+    return await OUTBOX.any_due(conn, now_ms, list(skip_keys))
 
 
 async def claim(
@@ -217,73 +253,41 @@ async def claim(
     skip_keys: Collection[int] = (),
 ) -> list[ClaimedEvent]:
     """Lease up to ``limit`` due events, oldest first, leaving out keys that are busy."""
-    rows = await _CLAIM.rows(conn, now_ms, list(skip_keys), now_ms + lease_ms, owner, limit)
-    return [ClaimedEvent(*row) for row in rows]
+    rows = await OUTBOX.claim(conn, owner, limit, now_ms, lease_ms, list(skip_keys))
+    return [_claimed(row) for row in rows]
 
 
 async def record(conn: AsyncConnection, results: Sequence[Attempt]) -> None:
     """Every attempt, and each event's new state: delivered, due again, or dead."""
     if not results:
         return
-    await conn.execute(
-        insert(attempts),
-        [
-            {
-                "event_id": r.event_id,
-                "attempt": r.attempt,
-                "at_ms": r.at_ms,
-                "status_code": r.status_code,
-                "latency_ms": r.latency_ms,
-                "error": r.error,
-            }
-            for r in results
-        ],
+    await _ATTEMPTED.run_rows(
+        conn,
+        [(r.event_id, r.attempt, r.at_ms, r.status_code, r.latency_ms, r.error) for r in results],
     )
-    await conn.execute(
-        update(events)
-        .where(events.c.id == bindparam("eid"), events.c.status == EventStatus.PENDING.value)
-        .values(
-            status=bindparam("new_status"),
-            attempts=bindparam("attempt"),
-            due_ms=bindparam("due"),
-            done_ms=bindparam("done"),
-            lease_until_ms=0,
-            lease_owner=None,
-            last_status_code=bindparam("code"),
-            last_error=bindparam("err"),
-        ),
-        [_event_update(r) for r in results],
-    )
+    await _OUTCOMES.run_rows(conn, [_outcome(r) for r in results])
 
 
-def _event_update(r: Attempt) -> dict[str, Any]:
+def _outcome(r: Attempt) -> tuple[str, str, int, int, int | None, int | None, str | None]:
     if r.delivered:
         status, due, done = EventStatus.DELIVERED, r.at_ms, r.at_ms
     elif r.next_due_ms is None:
         status, due, done = EventStatus.DEAD, r.at_ms, r.at_ms
     else:
         status, due, done = EventStatus.PENDING, r.next_due_ms, None
-    return {
-        "eid": r.event_id,
-        "new_status": status.value,
-        "attempt": r.attempt,
-        "due": due,
-        "done": done,
-        "code": r.status_code,
-        "err": r.error,
-    }
+    return (r.event_id, status.value, r.attempt, due, done, r.status_code, r.error)
 
 
-async def release(conn: AsyncConnection, event_ids: Sequence[str]) -> None:
+async def release(conn: AsyncConnection, event_ids: Collection[str], owner: str) -> None:
     """Give back claimed events that were not attempted (a sender shutting down)."""
-    if event_ids:
-        await conn.execute(
-            update(events)
-            .where(
-                among(conn, events.c.id, event_ids), events.c.status == EventStatus.PENDING.value
-            )
-            .values(lease_until_ms=0, lease_owner=None)
-        )
+    await OUTBOX.release(conn, event_ids, owner)
+
+
+async def extend_lease(
+    conn: AsyncConnection, owner: str, event_ids: Collection[str], until_ms: int
+) -> None:
+    """Keep claimed events leased while they wait for their receiver or travel to it."""
+    await OUTBOX.extend(conn, event_ids, owner, until_ms)
 
 
 # The operator's view.
@@ -302,37 +306,17 @@ class EventView:
     last_error: str | None
 
 
-_VIEW = select(
-    events.c.id,
-    events.c.key_id,
-    events.c.event_type,
-    events.c.status,
-    events.c.attempts,
-    events.c.created_ms,
-    events.c.done_ms,
-    events.c.last_status_code,
-    events.c.last_error,
-)
-
-
 async def failures(
     conn: AsyncConnection, key_id: int | None = None, limit: int = 100
 ) -> list[EventView]:
     """Dead events (every attempt used), newest first."""
-    query = _VIEW.where(events.c.status == EventStatus.DEAD.value)
-    if key_id is not None:
-        query = query.where(events.c.key_id == key_id)
-    rows = await conn.execute(query.order_by(events.c.created_ms.desc()).limit(limit))
-    return [EventView(*row) for row in rows]
+    statement, values = _FAILURES.bind({"key": key_id})
+    rows = await statement.rows(conn, EventStatus.DEAD.value, *values, limit)
+    return [_view(row) for row in rows]
 
 
 async def counts(conn: AsyncConnection, key_id: int) -> dict[str, int]:
-    rows = await conn.execute(
-        select(events.c.status, func.count())
-        .where(events.c.key_id == key_id)
-        .group_by(events.c.status)
-    )
-    return dict(rows.all())  # type: ignore[arg-type]
+    return {row["status"]: int(row["count"]) for row in await _COUNTS.rows(conn, key_id)}
 
 
 async def replay(
@@ -351,64 +335,33 @@ async def replay(
     """
     if key_id is None and not event_ids and since_ms is None and until_ms is None:
         raise ValueError("name a key, event ids or a time range to replay")
-    query = update(events).where(events.c.status != EventStatus.PENDING.value)
+    given = {"key": key_id, "since": since_ms, "until": until_ms}
     if event_ids:
-        query = query.where(events.c.id.in_(list(event_ids)))
-    else:
-        query = query.where(events.c.status == EventStatus.DEAD.value)
-    if key_id is not None:
-        query = query.where(events.c.key_id == key_id)
-    if since_ms is not None:
-        query = query.where(events.c.created_ms >= since_ms)
-    if until_ms is not None:
-        query = query.where(events.c.created_ms < until_ms)
-    result = await conn.execute(
-        query.values(
-            status=EventStatus.PENDING.value,
-            attempts=0,
-            due_ms=now_ms,
-            lease_until_ms=0,
-            lease_owner=None,
-            done_ms=None,
-        )
+        statement, values = _REPLAY_CHOSEN.bind(given)
+        return await statement.run(conn, now_ms, list(event_ids), *values)
+    statement, values = _REPLAY_DEAD.bind(given)
+    return await statement.run(conn, now_ms, *values)
+
+
+def _claimed(row: Row) -> ClaimedEvent:
+    return ClaimedEvent(
+        id=row["id"],
+        key_id=row["key_id"],
+        event_type=row["event_type"],
+        body=row["body"],
+        attempts=row["attempts"],
     )
-    return result.rowcount or 0
 
 
-async def attempts_of(conn: AsyncConnection, event_id: str) -> list[Any]:
-    rows = await conn.execute(
-        select(attempts).where(attempts.c.event_id == event_id).order_by(attempts.c.id)
+def _view(row: Row) -> EventView:
+    return EventView(
+        id=row["id"],
+        key_id=row["key_id"],
+        event_type=row["event_type"],
+        status=row["status"],
+        attempts=row["attempts"],
+        created_ms=row["created_ms"],
+        done_ms=row["done_ms"],
+        last_status_code=row["last_status_code"],
+        last_error=row["last_error"],
     )
-    return list(rows)
-
-
-async def emit(
-    conn: AsyncConnection,
-    key_id: int,
-    event_type: EventType,
-    data: dict[str, Any],
-    now: datetime,
-) -> NewEvent | None:
-    """One event in the outbox, if the key has a webhook that wants it."""
-    config = await get_config(conn, key_id)
-    if config is None or not config.wants(event_type):
-        return None
-    event = make_event(key_id, event_type, data, now)
-    await add(conn, [event])
-    return event
-
-
-async def extend_lease(
-    conn: AsyncConnection, owner: str, event_ids: Sequence[str], until_ms: int
-) -> None:
-    """Keep claimed events leased while they wait for their receiver or travel to it."""
-    if event_ids:
-        await conn.execute(
-            update(events)
-            .where(
-                among(conn, events.c.id, event_ids),
-                events.c.lease_owner == owner,
-                events.c.status == EventStatus.PENDING.value,
-            )
-            .values(lease_until_ms=until_ms)
-        )

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 import structlog
 
 from ileti.config import Settings
+from ileti.domain import signing
+from ileti.domain.clock import SYSTEM_CLOCK, Clock
+from ileti.domain.webhooks import WebhookConfig
 from ileti.store import webhooks as outbox
 from ileti.store.db import Database
-from ileti.webhooks import signing
-from ileti.webhooks.events import WebhookConfig
 from ileti.webhooks.lanes import Answer, Lane, Lanes, ProtocolError
 from ileti.webhooks.urls import Resolver, UnsafeUrl
 
@@ -63,9 +64,16 @@ class SenderSettings:
 
 
 class WebhookSender:
-    def __init__(self, db: Database, settings: SenderSettings | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: SenderSettings | None = None,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self.db = db
         self.settings = settings or SenderSettings()
+        self.clock = clock
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.resolver = Resolver(allow_private=self.settings.allow_private)
         # Set by new work, and by recorded outcomes (which make room for more claims).
@@ -119,7 +127,7 @@ class WebhookSender:
         if room <= 0:
             return 0
         busy = [k for k, n in self._per_key.items() if n >= self.settings.per_key_backlog]
-        now_ms = _now_ms()
+        now_ms = self.clock.now_ms()
         async with self.db.read() as conn:
             if not await outbox.any_due(conn, now_ms, busy):
                 return 0
@@ -147,10 +155,12 @@ class WebhookSender:
     async def _deliver(self, event: outbox.ClaimedEvent, config: WebhookConfig | None) -> None:
         attempt = event.attempts + 1
         if config is None or not config.enabled:
-            self._result(event, attempt, _now_ms(), None, 0, "webhook is off for this key", None)
+            self._result(
+                event, attempt, self.clock.now_ms(), None, 0, "webhook is off for this key", None
+            )
             return
         async with self._lanes.lane(config.url) as lane, self._global:
-            started_ms = _now_ms()
+            started_ms = self.clock.now_ms()
             started = time.perf_counter()
             code, error, retry_after = await self._post(lane, event, config)
             latency_ms = int((time.perf_counter() - started) * 1000)
@@ -162,7 +172,7 @@ class WebhookSender:
             code,
             latency_ms,
             None if delivered else error,
-            None if delivered else _next_due(config, attempt, retry_after),
+            None if delivered else self._next_due(config, attempt, retry_after),
         )
 
     async def _post(
@@ -170,8 +180,8 @@ class WebhookSender:
     ) -> tuple[int | None, str | None, float | None]:
         """The receiver's status code (None: no answer), an error text, its Retry-After."""
         body = event.body.encode()
-        now = int(time.time())
-        headers = signing.headers(config.signing_secrets(now * 1000), event.id, now, body)
+        now_ms = self.clock.now_ms()
+        headers = signing.headers(config.signing_secrets(now_ms), event.id, now_ms // 1000, body)
         headers["Content-Type"] = "application/json"
         headers["User-Agent"] = "ileti-webhooks"
         try:
@@ -271,12 +281,23 @@ class WebhookSender:
                         conn,
                         self.owner,
                         held,
-                        _now_ms() + int(self.settings.lease_seconds * 1000),
+                        self.clock.now_ms() + int(self.settings.lease_seconds * 1000),
                     )
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("webhook_heartbeat_failed")
+
+    def _next_due(
+        self, config: WebhookConfig, attempt: int, retry_after: float | None
+    ) -> int | None:
+        """When the next attempt is due; None when none is left."""
+        if attempt >= config.attempts:
+            return None
+        delay = config.delay_after(attempt)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, MAX_RETRY_AFTER_SECONDS))
+        return self.clock.now_ms() + int(delay * 1000)
 
     async def _shutdown(self) -> None:
         """Write what is known and give back what was not attempted."""
@@ -287,18 +308,9 @@ class WebhookSender:
         await self._record()
         if self._held:
             async with self.db.write() as conn:
-                await outbox.release(conn, list(self._held))
+                await outbox.release(conn, list(self._held), self.owner)
             self._held.clear()
             self._per_key.clear()
-
-
-def _next_due(config: WebhookConfig, attempt: int, retry_after: float | None) -> int | None:
-    if attempt >= config.attempts:
-        return None
-    delay = config.delay_after(attempt)
-    if retry_after is not None:
-        delay = max(delay, min(retry_after, MAX_RETRY_AFTER_SECONDS))
-    return _now_ms() + int(delay * 1000)
 
 
 def _retry_after(answer: Answer) -> float | None:
@@ -309,7 +321,3 @@ def _retry_after(answer: Answer) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return None
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from ileti import codes
 from ileti.api.endpoint import Context, Reply, endpoint
 from ileti.api.schemas import ApiRequest, AuthCheckResponse, BalanceResponse, TitleListResponse
 from ileti.domain.permissions import Permission
-from ileti.store.accounts import balances, list_titles
 
 router = APIRouter()
 
 
-async def _balance(ctx: Context) -> dict[str, Any]:
-    async with ctx.state.db.read() as conn:
-        main, kurus = await balances(conn, ctx.caller.account_id)
-    return {"main": main, "international": round(kurus / 100, 2)}
+def _balance(credits: int, kurus: int) -> dict[str, object]:
+    return {"main": credits, "international": round(kurus / 100, 2)}
 
 
 @endpoint(
@@ -42,10 +37,8 @@ async def auth_check(ctx: Context, _body: ApiRequest) -> Reply:
             },
             "account_summary": {
                 "account_status": "active",
-                "balance": {
-                    "main": key.credits,
-                    "international": round(key.international_kurus / 100, 2),
-                },
+                # As the key's cache read them: at most its second old.
+                "balance": _balance(key.credits, key.international_kurus),
             },
         },
     )
@@ -62,7 +55,8 @@ async def auth_check(ctx: Context, _body: ApiRequest) -> Reply:
     tags=("account",),
 )
 async def balance(ctx: Context, _body: ApiRequest) -> Reply:
-    return Reply(codes.QUERY_OK, {"balance": await _balance(ctx)})
+    now = await ctx.services.accounts.balances(ctx.caller.account_id)
+    return Reply(codes.QUERY_OK, {"balance": _balance(now.credits, now.international_kurus)})
 
 
 @endpoint(
@@ -76,8 +70,7 @@ async def balance(ctx: Context, _body: ApiRequest) -> Reply:
     tags=("account",),
 )
 async def senderid_list(ctx: Context, _body: ApiRequest) -> Reply:
-    async with ctx.state.db.read() as conn:
-        titles = await list_titles(conn, ctx.caller.account_id)
+    titles = await ctx.services.accounts.titles(ctx.caller.account_id)
     return Reply(
         codes.QUERY_OK, {"titles": [{"title": t.title, "status": t.status} for t in titles]}
     )

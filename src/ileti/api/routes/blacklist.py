@@ -18,22 +18,8 @@ from ileti.api.schemas import (
     cursor_of,
     timestamp,
 )
-from ileti.codes import GatewayError
-from ileti.domain.numbers import InvalidNumber, normalise
-from ileti.store import blacklist
-from ileti.store.blacklist import Removal
 
 router = APIRouter()
-
-
-def _number(raw: str) -> str:
-    try:
-        return normalise(raw).digits
-    except InvalidNumber:
-        raise GatewayError(
-            codes.INVALID_NUMBER,
-            errors=[{"field": "number", "message": "is not a valid phone number"}],
-        ) from None
 
 
 @endpoint(
@@ -48,9 +34,7 @@ def _number(raw: str) -> str:
     tags=("blacklist",),
 )
 async def blacklist_add(ctx: Context, body: BlacklistNumberRequest) -> Reply:
-    number = _number(body.number)
-    async with ctx.state.db.write() as conn:
-        await blacklist.add(conn, ctx.caller.account_id, number)
+    number = await ctx.services.blacklist.add(ctx.caller.account_id, body.number)
     return Reply(codes.OPERATION_OK, {"number": number})
 
 
@@ -66,14 +50,7 @@ async def blacklist_add(ctx: Context, body: BlacklistNumberRequest) -> Reply:
     tags=("blacklist",),
 )
 async def blacklist_remove(ctx: Context, body: BlacklistNumberRequest) -> Reply:
-    number = _number(body.number)
-    async with ctx.state.db.write() as conn:
-        removal = await blacklist.remove(conn, ctx.caller.account_id, number)
-    if removal is Removal.NOT_LISTED:
-        raise GatewayError(
-            codes.NOT_FOUND,
-            f"{number} is not on the account's blacklist (a recipient's own RET opt-out stays).",
-        )
+    number = await ctx.services.blacklist.remove(ctx.caller.account_id, body.number)
     return Reply(codes.OPERATION_OK, {"number": number})
 
 
@@ -88,10 +65,9 @@ async def blacklist_remove(ctx: Context, body: BlacklistNumberRequest) -> Reply:
     tags=("blacklist",),
 )
 async def blacklist_list(ctx: Context, body: PageRequest) -> Reply:
-    async with ctx.state.db.read() as conn:
-        page, next_position = await blacklist.listed_page(
-            conn, ctx.caller.account_id, limit=body.limit, before=body.cursor
-        )
+    page, next_position = await ctx.services.blacklist.page(
+        ctx.caller.account_id, body.limit, body.cursor
+    )
     return Reply(
         codes.OPERATION_OK,
         {

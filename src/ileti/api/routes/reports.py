@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -19,24 +18,10 @@ from ileti.api.schemas import (
     cursor_of,
     timestamp,
 )
-from ileti.codes import GatewayError
-from ileti.domain.numbers import InvalidNumber, normalise
 from ileti.domain.permissions import Permission
-from ileti.domain.schedule import ISTANBUL
-from ileti.store.reports import (
-    GroupView,
-    MessageFilter,
-    MessageView,
-    day_totals,
-    find_group,
-    find_message,
-    istanbul_days,
-    message_page,
-)
+from ileti.reporting.reports import GroupView, MessageQuery, MessageView
 
 router = APIRouter()
-
-SUMMARY_DAYS = 7
 
 
 def _message_fields(message: MessageView) -> dict[str, Any]:
@@ -80,28 +65,10 @@ def _group_fields(group: GroupView) -> dict[str, Any]:
     tags=("reports",),
 )
 async def sms_status(ctx: Context, body: SmsStatusRequest) -> Reply:
-    account_id = ctx.caller.account_id
-    async with ctx.state.db.read() as conn:
-        message = await find_message(conn, account_id, body.sms_id)
-    if message is not None:
-        return Reply(codes.OPERATION_OK, _message_fields(message))
-    # A group's counts read each of its messages (up to 100,000): a report.
-    async with ctx.state.db.read(report=True) as conn:
-        group = await find_group(conn, account_id, body.sms_id)
-    if group is None:
-        # The same answer for an unknown id and for another account's: nothing leaks.
-        raise GatewayError(codes.NOT_FOUND)
-    return Reply(codes.OPERATION_OK, _group_fields(group))
-
-
-def _recipient(number: str) -> str:
-    try:
-        return normalise(number).digits
-    except InvalidNumber:
-        raise GatewayError(
-            codes.INVALID_NUMBER,
-            errors=[{"field": "number", "message": "is not a valid phone number"}],
-        ) from None
+    found = await ctx.services.reports.status(ctx.caller.account_id, body.sms_id)
+    if isinstance(found, MessageView):
+        return Reply(codes.OPERATION_OK, _message_fields(found))
+    return Reply(codes.OPERATION_OK, _group_fields(found))
 
 
 @endpoint(
@@ -116,19 +83,17 @@ def _recipient(number: str) -> str:
     tags=("reports",),
 )
 async def report_messages(ctx: Context, body: MessageReportRequest) -> Reply:
-    since, until = istanbul_days(body.date_from, body.date_to)
-    criteria = MessageFilter(
-        since=since,
-        until=until,
+    query = MessageQuery(
+        date_from=body.date_from,
+        date_to=body.date_to,
         status=body.status,
         title=body.title,
-        sentto=_recipient(body.number) if body.number is not None else None,
+        number=body.number,
         group_id=body.group_id,
+        limit=body.limit,
+        before=body.cursor,
     )
-    async with ctx.state.db.read(report=True) as conn:
-        page, next_position = await message_page(
-            conn, ctx.caller.account_id, criteria, limit=body.limit, before=body.cursor
-        )
+    page, next_position = await ctx.services.reports.messages(ctx.caller.account_id, query)
     return Reply(
         codes.OPERATION_OK,
         {
@@ -136,14 +101,6 @@ async def report_messages(ctx: Context, body: MessageReportRequest) -> Reply:
             "next_cursor": cursor_of(next_position) if next_position is not None else None,
         },
     )
-
-
-def _summary_range(first: date | None, last: date | None) -> tuple[date, date]:
-    """The days asked for; without them, the last seven days up to today in Istanbul."""
-    last = last or datetime.now(UTC).astimezone(ISTANBUL).date()
-    if first is None:
-        first = date.fromordinal(max(1, last.toordinal() - (SUMMARY_DAYS - 1)))
-    return first, last
 
 
 @endpoint(
@@ -157,15 +114,14 @@ def _summary_range(first: date | None, last: date | None) -> tuple[date, date]:
     tags=("reports",),
 )
 async def report_summary(ctx: Context, body: SummaryRequest) -> Reply:
-    first, last = _summary_range(body.date_from, body.date_to)
-    since, until = istanbul_days(first, last)
-    async with ctx.state.db.read(report=True) as conn:
-        totals = await day_totals(conn, ctx.caller.account_id, since, until)
+    summary = await ctx.services.reports.summary(
+        ctx.caller.account_id, body.date_from, body.date_to
+    )
     return Reply(
         codes.OPERATION_OK,
         {
-            "date_from": first.isoformat(),
-            "date_to": last.isoformat(),
+            "date_from": summary.date_from.isoformat(),
+            "date_to": summary.date_to.isoformat(),
             "days": [
                 {
                     "date": total.day.isoformat(),
@@ -174,7 +130,7 @@ async def report_summary(ctx: Context, body: SummaryRequest) -> Reply:
                     "credits": total.credits,
                     "international_kurus": total.international_kurus,
                 }
-                for total in totals
+                for total in summary.days
             ],
         },
     )

@@ -14,22 +14,8 @@ from ileti.api.schemas import (
     SendResponse,
     SmsSendRequest,
 )
-from ileti.api.sending import (
-    MAX_RECIPIENTS,
-    Order,
-    Recipient,
-    accept,
-    encode,
-    invalid,
-    number_of,
-    parse_content_type,
-    parse_lang,
-    recipients_of,
-    schedule,
-)
-from ileti.codes import GatewayError
 from ileti.domain.permissions import Permission
-from ileti.store.messages import PRIORITY_BULK, PRIORITY_SINGLE
+from ileti.sending.orders import GroupSend, Schedule, SingleSend
 
 router = APIRouter()
 
@@ -47,27 +33,9 @@ SEND_ERRORS = (
 )
 
 
-def _title(title: str | None) -> str:
-    if not title:
-        raise invalid("title", "is required")
-    return title
-
-
-def _order(
-    body: ScheduleFields, kind: str, title: str, priority: int, recipients: list[Recipient]
-) -> Order:
-    due, expires = schedule(
+def _schedule(body: ScheduleFields) -> Schedule:
+    return Schedule(
         body.scheduled_sms, body.scheduled_date, body.scheduled_time, body.validity_minutes
-    )
-    return Order(
-        kind=kind,
-        title=title,
-        content_type=parse_content_type(body.content_type),
-        lang=parse_lang(body.sms_lang),
-        priority=priority,
-        due_at=due,
-        expires_at=expires,
-        recipients=recipients,
     )
 
 
@@ -83,29 +51,16 @@ def _order(
     tags=("sending",),
 )
 async def sms_send(ctx: Context, body: SmsSendRequest) -> Reply:
-    raw = body.sentto if body.sentto is not None else body.mobile
-    if raw is None or raw == "":
-        raise GatewayError(codes.NUMBER_MISSING)
-    if not body.text:
-        raise GatewayError(codes.TEXT_EMPTY)
-    title = _title(body.title)
-    lang = parse_lang(body.sms_lang)
-    number = number_of(raw)
-    encoding = encode(body.text, lang, ctx.state.settings.max_segments)
-    recipient = Recipient(0, str(raw)[:32], number, body.text, encoding)
-    order = _order(body, "single", title, PRIORITY_SINGLE, [recipient])
-    return await accept(ctx, order, "/sms/send", ctx.body)
-
-
-def _group_numbers(sentto: list[object] | None) -> list[object]:
-    if not sentto:
-        raise GatewayError(codes.NUMBER_MISSING)
-    if len(sentto) > MAX_RECIPIENTS:
-        raise GatewayError(
-            codes.TOO_MANY_RECIPIENTS,
-            f"{len(sentto):,} recipients; at most {MAX_RECIPIENTS:,} a request.",
-        )
-    return sentto
+    send = SingleSend(
+        title=body.title,
+        text=body.text,
+        number=body.sentto if body.sentto is not None else body.mobile,
+        sms_lang=body.sms_lang,
+        content_type=body.content_type,
+        schedule=_schedule(body),
+    )
+    accepted = await ctx.services.sending.single(ctx.caller, send, ctx.identity())
+    return Reply(codes.SMS_ACCEPTED, accepted.fields())
 
 
 @endpoint(
@@ -120,17 +75,16 @@ def _group_numbers(sentto: list[object] | None) -> list[object]:
     tags=("sending",),
 )
 async def group_send(ctx: Context, body: GroupSendRequest) -> Reply:
-    numbers = _group_numbers(body.sentto)  # type: ignore[arg-type]
-    if not body.text:
-        raise GatewayError(codes.TEXT_EMPTY)
-    title = _title(body.title)
-    lang = parse_lang(body.sms_lang)
-    recipients, rejected = recipients_of(
-        numbers, [body.text] * len(numbers), lang, ctx.state.settings.max_segments
+    send = GroupSend(
+        title=body.title,
+        numbers=body.sentto,
+        text=body.text,
+        sms_lang=body.sms_lang,
+        content_type=body.content_type,
+        schedule=_schedule(body),
     )
-    order = _order(body, "group", title, PRIORITY_BULK, recipients)
-    order.rejected, order.total, order.grouped = rejected, len(numbers), True
-    return await accept(ctx, order, "/group/send", ctx.body)
+    accepted = await ctx.services.sending.group(ctx.caller, send, ctx.identity())
+    return Reply(codes.SMS_ACCEPTED, accepted.fields())
 
 
 @endpoint(
@@ -145,15 +99,13 @@ async def group_send(ctx: Context, body: GroupSendRequest) -> Reply:
     tags=("sending",),
 )
 async def group_send_mixed(ctx: Context, body: GroupSendMixedRequest) -> Reply:
-    numbers = _group_numbers(body.sentto)  # type: ignore[arg-type]
-    texts = body.text or []
-    if len(texts) != len(numbers):
-        raise GatewayError(codes.MIXED_LENGTH_MISMATCH)
-    if not all(texts):
-        raise GatewayError(codes.TEXT_EMPTY, "Every text must be non-empty.")
-    title = _title(body.title)
-    lang = parse_lang(body.sms_lang)
-    recipients, rejected = recipients_of(numbers, texts, lang, ctx.state.settings.max_segments)
-    order = _order(body, "group", title, PRIORITY_BULK, recipients)
-    order.rejected, order.total, order.grouped = rejected, len(numbers), True
-    return await accept(ctx, order, "/group/sendMixed", ctx.body)
+    send = GroupSend(
+        title=body.title,
+        numbers=body.sentto,
+        texts=body.text or [],
+        sms_lang=body.sms_lang,
+        content_type=body.content_type,
+        schedule=_schedule(body),
+    )
+    accepted = await ctx.services.sending.group(ctx.caller, send, ctx.identity())
+    return Reply(codes.SMS_ACCEPTED, accepted.fields())

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import time
 from collections.abc import AsyncIterator, Awaitable
 from datetime import timedelta
 
@@ -48,10 +47,11 @@ from ileti.carriers.smpp.session import (
     SessionError,
     SmppSession,
 )
+from ileti.domain.clock import SYSTEM_CLOCK, Clock
 
 log = structlog.get_logger()
 
-_KIND_BY_STATUS = {
+_KIND_BY_STATUS: dict[int, SubmitErrorKind] = {
     Status.ESME_RTHROTTLED: SubmitErrorKind.THROTTLED,
     Status.ESME_RMSGQFUL: SubmitErrorKind.QUEUE_FULL,
     # The SMSC's own trouble, not the message's: worth another try.
@@ -69,7 +69,7 @@ _BACK_OFF_STATUSES = frozenset({Status.ESME_RTHROTTLED, Status.ESME_RMSGQFUL})
 
 def classify(status: int) -> SubmitErrorKind:
     """The kind of a refused submit_sm; anything not known to be passing is permanent."""
-    return _KIND_BY_STATUS.get(status, SubmitErrorKind.REJECTED)  # type: ignore[call-overload]
+    return _KIND_BY_STATUS.get(status, SubmitErrorKind.REJECTED)
 
 
 def relative_validity(validity: timedelta) -> str:
@@ -88,7 +88,8 @@ def address_type(address: str) -> tuple[int, int]:
 
 class CarrierBind:
     """One SMPP connection of a carrier, kept bound: it reconnects with backoff and jitter,
-    paces its sends and pauses when the SMSC says it is throttled or full."""
+    paces its sends and pauses when the SMSC says it is throttled or full, all on the
+    carrier's clock. The session's own deadlines run on real time: they wait for a peer."""
 
     def __init__(self, carrier: SmppCarrier, role: BindRole, index: int) -> None:
         self.config = config = carrier.config
@@ -97,7 +98,8 @@ class CarrierBind:
         self.session: SmppSession | None = None
         self.up = asyncio.Event()
         self._carrier = carrier
-        self._pacer = Pacer(config.rate_per_bind) if config.rate_per_bind > 0 else None
+        self._clock = clock = carrier.clock
+        self._pacer = Pacer(config.rate_per_bind, clock=clock) if config.rate_per_bind > 0 else None
         self._paused_until = 0.0
         self._throttle_delay = config.throttle_backoff
         self._stopping = False
@@ -125,14 +127,16 @@ class CarrierBind:
 
     def ready(self) -> bool:
         """Whether a submit may go at once: no rate to keep and no pause to wait out."""
-        return self._pacer is None and self._paused_until <= time.monotonic()
+        # Every submit asks: a bind never paused spares itself the clock.
+        paused_until = self._paused_until
+        return self._pacer is None and (not paused_until or paused_until <= self._clock.monotonic())
 
     async def wait_turn(self) -> None:
         if self._pacer is not None:
             await self._pacer.wait()
-        pause = self._paused_until - time.monotonic()
+        pause = self._paused_until - self._clock.monotonic()
         if pause > 0:
-            await asyncio.sleep(pause)
+            await self._clock.sleep(pause)
 
     def observe(self, status: int) -> None:
         """Back off after ESME_RTHROTTLED or ESME_RMSGQFUL; a success ends the doubling."""
@@ -142,7 +146,7 @@ class CarrierBind:
             self._throttle_delay = self.config.throttle_backoff
 
     def _back_off(self, status: int) -> None:
-        now = time.monotonic()
+        now = self._clock.monotonic()
         if now < self._paused_until:
             return  # answers to sends made before the pause began
         self._paused_until = now + self._throttle_delay
@@ -168,7 +172,7 @@ class CarrierBind:
             failures += 1
             if reason is not None:
                 self._log.error("smpp_bind_failed", reason=reason, retry_in=round(delay, 3))
-            await asyncio.sleep(delay)
+            await self._clock.sleep(delay)
 
     async def _connect_and_serve(self, binds_up: metrics.Gauge) -> str | None:
         """Connect, bind and serve until the connection ends; the failure reason, if any."""
@@ -221,11 +225,15 @@ class CarrierBind:
 class SmppCarrier:
     """The carrier the dispatcher uses: ``start()``; ``submit(message)`` gives a
     :class:`PartResult` per part; ``receive()``, ``receive_many()`` or ``received()`` give
-    receipts and inbound messages, each to be ``accept()``-ed once stored; ``stop()``."""
+    receipts and inbound messages, each to be ``accept()``-ed once stored; ``stop()``.
 
-    def __init__(self, config: CarrierConfig) -> None:
+    Pacing, the binds' pauses after throttling and their reconnect backoff follow ``clock``.
+    """
+
+    def __init__(self, config: CarrierConfig, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self.config = config
         self.name = config.name
+        self.clock = clock
         roles = (
             [BindRole.TRANSCEIVER]
             if config.bind_mode is BindMode.TRANSCEIVER
@@ -233,7 +241,7 @@ class SmppCarrier:
         )
         self.binds = [CarrierBind(self, role, i) for i in range(config.binds) for role in roles]
         self._senders = [bind for bind in self.binds if bind.role.sends]
-        self._pacer = Pacer(config.rate) if config.rate > 0 else None
+        self._pacer = Pacer(config.rate, clock=clock) if config.rate > 0 else None
         self._inbox: asyncio.Queue[Received] = asyncio.Queue(config.inbox_size)
         self._turn = 0
         self._outcomes = {
@@ -397,7 +405,7 @@ class _Answer:
 def _submit_sm(message: OutboundMessage, part: SubmitPart) -> SubmitSm:
     source_ton, source_npi = address_type(message.source)
     text = part.short_message
-    tlvs = {}
+    tlvs: dict[int, bytes] = {}
     if len(text) > MAX_SHORT_MESSAGE:
         tlvs[Tag.MESSAGE_PAYLOAD] = text
         text = b""

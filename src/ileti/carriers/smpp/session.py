@@ -35,12 +35,10 @@ from ileti.carriers.smpp.pdu import (
     is_response,
     status_name,
 )
+from ileti.carriers.smpp.writer import BatchWriter
 
 log = structlog.get_logger()
 READ_SIZE = 256 * 1024
-# Writes are gathered per loop turn, but sent at least every this many PDUs so that the peer
-# works on the first ones while the rest are made: both sides then keep busy at once.
-FLUSH_EVERY = 16
 
 
 class BindRole(StrEnum):
@@ -95,6 +93,10 @@ class SmppSession:
 
     Writes are gathered and sent once per loop turn, and ``TCP_NODELAY`` is set: without it,
     receipts flowing on the same bind stall each answer behind Nagle and delayed ACKs.
+
+    Response deadlines and the enquire_link timer run on real time, not on the carrier's
+    clock: they wait for a peer across a socket, and a test clock that jumps ahead for a
+    pacing or backoff sleep must not expire an answer still on its way.
     """
 
     def __init__(
@@ -115,13 +117,13 @@ class SmppSession:
         self._enquire_interval = enquire_link_interval
         self._on_deliver = on_deliver
         self._on_malformed = on_malformed
-        self._window = window
         self._window_free = window
         self._window_waiters: deque[asyncio.Future[None]] = deque()
         self._sequence = 0
         self._pending: dict[int, asyncio.Future[Pdu]] = {}
         self._deadlines: deque[tuple[float, int]] = deque()
-        self._outbox: list[bytes] = []
+        self._out = BatchWriter(writer)
+        self._send = self._out.send  # bound once: every PDU goes this way
         self._closed = False
         self._draining = False
         self._last_received = time.monotonic()
@@ -139,11 +141,28 @@ class SmppSession:
 
     @classmethod
     async def open(
-        cls, host: str, port: int, *, connect_timeout: float = 10.0, **options: object
+        cls,
+        host: str,
+        port: int,
+        *,
+        connect_timeout: float = 10.0,
+        window: int = 50,
+        response_timeout: float = 10.0,
+        enquire_link_interval: float = 30.0,
+        on_deliver: DeliverHandler | None = None,
+        on_malformed: Callable[[PduError], None] | None = None,
     ) -> SmppSession:
         async with asyncio.timeout(connect_timeout):
             reader, writer = await asyncio.open_connection(host, port, limit=READ_SIZE)
-        return cls(reader, writer, **options)  # type: ignore[arg-type]
+        return cls(
+            reader,
+            writer,
+            window=window,
+            response_timeout=response_timeout,
+            enquire_link_interval=enquire_link_interval,
+            on_deliver=on_deliver,
+            on_malformed=on_malformed,
+        )
 
     @property
     def closed(self) -> bool:
@@ -236,7 +255,7 @@ class SmppSession:
         if self._closed:
             return
         self._closed = True
-        self._flush()
+        self._out.close()
         pending, self._pending = self._pending, {}
         for future in pending.values():
             if not future.done():
@@ -246,7 +265,6 @@ class SmppSession:
         for task in self._tasks:
             if task is not current:
                 task.cancel()
-        self._writer.close()
         if not self.done.done():
             self.done.set_result(reason)
 
@@ -268,21 +286,6 @@ class SmppSession:
         self._deadlines.append((time.monotonic() + self._timeout, sequence))
         self._send(pdu.encode())
         return future
-
-    def _send(self, data: bytes) -> None:
-        if self._closed:
-            return
-        outbox = self._outbox
-        outbox.append(data)
-        if len(outbox) == 1:
-            self._loop.call_soon(self._flush)
-        elif len(outbox) >= FLUSH_EVERY:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._outbox and not self._writer.is_closing():
-            self._writer.write(b"".join(self._outbox))
-        self._outbox.clear()
 
     async def _read_loop(self) -> None:
         splitter = FrameSplitter()

@@ -18,14 +18,7 @@ from limits.storage import storage_from_string
 class RequestLimiter:
     def __init__(self, redis_url: str | None = None, namespace: str = "ileti") -> None:
         self.namespace = namespace
-        self.storage: Storage
-        if redis_url:
-            # redis-py's asyncio client; limits would otherwise pick coredis.
-            self.storage = storage_from_string(
-                _async_redis_uri(redis_url), implementation="redispy"
-            )
-        else:
-            self.storage = MemoryStorage()
+        self.storage = _storage(redis_url)
         self._strategy = SlidingWindowCounterRateLimiter(self.storage)
         self._items: dict[int, RateLimitItemPerMinute] = {}
 
@@ -42,6 +35,15 @@ class RequestLimiter:
 
     async def reset(self) -> None:
         await self.storage.reset()
+
+
+def _storage(redis_url: str | None) -> Storage:
+    if not redis_url:
+        return MemoryStorage()
+    # redis-py's asyncio client; limits would otherwise pick coredis.
+    shared = storage_from_string(_async_redis_uri(redis_url), implementation="redispy")
+    assert isinstance(shared, Storage), "an async+ URL gives an asyncio storage"
+    return shared
 
 
 def _async_redis_uri(url: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -20,7 +20,7 @@ class Batcher(Generic[T, R]):
     """
 
     def __init__(
-        self, process: Callable[[list[T]], Awaitable[list[R | Exception]]], limit: int = 256
+        self, process: Callable[[list[T]], Awaitable[Sequence[R | Exception]]], limit: int = 256
     ) -> None:
         self.process = process
         self.limit = limit

@@ -10,17 +10,18 @@ which is what ``/auth/check`` reports: at most that second old (``/balance`` rea
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 from ileti import codes
-from ileti.api.ratelimit import RequestLimiter
+from ileti.access.ratelimit import RequestLimiter
 from ileti.codes import GatewayError
+from ileti.domain.clock import SYSTEM_CLOCK, Clock
+from ileti.domain.errors import NotFound
+from ileti.domain.keys import hash_key, prefix_of
 from ileti.domain.permissions import Permission
-from ileti.store.accounts import NotFound
 from ileti.store.db import Database
-from ileti.store.keys import KeyRecord, find_key, hash_key, prefix_of
+from ileti.store.keys import KeyRecord, find_key
 
 _MAX_CACHED = 50_000
 
@@ -36,6 +37,10 @@ class Caller:
     def account_id(self) -> int:
         return self.key.account_id
 
+    @property
+    def key_id(self) -> int:
+        return self.key.id
+
 
 class Authenticator:
     def __init__(
@@ -45,11 +50,13 @@ class Authenticator:
         *,
         default_per_minute: int,
         cache_seconds: float = 1.0,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.db = db
         self.limiter = limiter
         self.default_per_minute = default_per_minute
         self.cache_seconds = cache_seconds
+        self.clock = clock
         self._cache: dict[str, tuple[float, Caller | None]] = {}
         # Loads in flight: when a busy key's entry lapses, its concurrent requests share one
         # query instead of each taking a connection (which overflows the pool).
@@ -89,7 +96,7 @@ class Authenticator:
         if prefix_of(key) is None:
             return None
         digest = hash_key(key)
-        now = time.monotonic()
+        now = self.clock.monotonic()
         cached = self._cache.get(digest)
         if cached is not None and cached[0] > now:
             return cached[1]
@@ -109,7 +116,7 @@ class Authenticator:
             del self._loading[digest]
         if len(self._cache) >= _MAX_CACHED:
             self._cache.clear()
-        self._cache[digest] = (time.monotonic() + self.cache_seconds, caller)
+        self._cache[digest] = (self.clock.monotonic() + self.cache_seconds, caller)
         return caller
 
     async def _load(self, key: str) -> Caller | None:

@@ -1,0 +1,54 @@
+"""API keys as the operator makes and manages them; a key is shown once, when it is made, and
+stored only as its hash."""
+
+from __future__ import annotations
+
+from ileti.domain.clock import SYSTEM_CLOCK, Clock
+from ileti.domain.permissions import Permission
+from ileti.store import accounts as account_store
+from ileti.store import keys as store
+from ileti.store.db import Database
+from ileti.store.keys import KeyRecord
+
+__all__ = ["KeyRecord", "Keys"]
+
+
+class Keys:
+    def __init__(self, db: Database, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def create(
+        self,
+        account: str,
+        *,
+        deny: set[Permission] | None = None,
+        allow_ips: list[str] | None = None,
+        per_minute: int | None = None,
+    ) -> tuple[str, KeyRecord]:
+        """A new key for the account: the key itself (this once) and its record."""
+        async with self.db.write() as conn:
+            owner = await account_store.find_account(conn, account)
+            return await store.create_key(
+                conn,
+                owner.id,
+                self.clock.now(),
+                deny=deny,
+                allow_ips=allow_ips,
+                per_minute=per_minute,
+            )
+
+    async def of(self, account: str) -> list[KeyRecord]:
+        async with self.db.read() as conn:
+            owner = await account_store.find_account(conn, account)
+            return await store.list_keys(conn, owner.id)
+
+    async def revoke(self, key: str) -> KeyRecord:
+        """Revoke a key (named by itself or its prefix); it stops working within the cache's
+        second."""
+        async with self.db.write() as conn:
+            return await store.revoke_key(conn, key, self.clock.now())
+
+    async def switch_api(self, key: str, enabled: bool) -> None:
+        async with self.db.write() as conn:
+            await store.set_api_enabled(conn, key, enabled)

@@ -1,0 +1,158 @@
+"""A key's webhook: where its events go, their secret and schedule, the events that used every
+attempt, replays, and the test event a customer asks for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from ileti import codes
+from ileti.codes import GatewayError
+from ileti.domain import signing
+from ileti.domain.clock import SYSTEM_CLOCK, Clock
+from ileti.domain.webhooks import EventType, WebhookConfig, make_event
+from ileti.store import keys as key_store
+from ileti.store import webhooks as outbox
+from ileti.store.db import Database
+from ileti.store.webhooks import EventStatus, EventView
+from ileti.wakeups import Wakeups
+from ileti.webhooks.urls import Resolver, UnsafeUrl
+
+__all__ = ["EventView", "TestEvent", "WebhookChange", "WebhookState", "Webhooks"]
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookChange:
+    """What the operator sets of a key's webhook; None leaves a setting as it is."""
+
+    url: str | None = None
+    secret: str | None = None
+    attempts: int | None = None
+    backoff: tuple[float, ...] | None = None
+    events: frozenset[EventType] | None = None
+    enabled: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookState:
+    prefix: str
+    config: WebhookConfig
+    counts: dict[str, int]  # events by state
+
+
+@dataclass(frozen=True, slots=True)
+class TestEvent:
+    event_id: str
+    url: str
+
+
+class Webhooks:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        allow_private: bool = False,
+        clock: Clock = SYSTEM_CLOCK,
+        wakeups: Wakeups | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.wakeups = wakeups or Wakeups()
+        self._resolver = Resolver(allow_private=allow_private)
+
+    async def configure(self, key: str, change: WebhookChange) -> tuple[str, str | None]:
+        """Set a key's webhook: its prefix, and its secret when a new one was made (shown
+        this once)."""
+        if change.secret is not None:
+            signing.check_secret(change.secret)
+        async with self.db.read() as conn:
+            record = await key_store.find_key(conn, key)
+            current = await outbox.get_config(conn, record.id)
+        if current is None and change.url is None:
+            raise ValueError("this key has no webhook yet: give --url")
+        if change.url is not None:
+            await self._check(change.url)
+        new_secret = change.secret or (signing.new_secret() if current is None else None)
+        config = current or WebhookConfig(url="", secret="")
+        config = replace(
+            config,
+            url=change.url if change.url is not None else config.url,
+            secret=new_secret or config.secret,
+            attempts=change.attempts if change.attempts is not None else config.attempts,
+            backoff=change.backoff if change.backoff is not None else config.backoff,
+            events=change.events if change.events is not None else config.events,
+            enabled=change.enabled if change.enabled is not None else config.enabled,
+        )
+        async with self.db.write() as conn:
+            await outbox.save_config(conn, record.id, config)
+        return record.prefix, new_secret
+
+    async def state(self, key: str) -> WebhookState:
+        async with self.db.read() as conn:
+            record = await key_store.find_key(conn, key)
+            config = await outbox.get_config(conn, record.id)
+            if config is None:
+                raise ValueError(f"{record.prefix} has no webhook")
+            counts = await outbox.counts(conn, record.id)
+        return WebhookState(
+            record.prefix,
+            config,
+            {status.value: counts.get(status.value, 0) for status in EventStatus},
+        )
+
+    async def rotate_secret(self, key: str, grace_seconds: float) -> str:
+        """A new secret; the old one signs too for ``grace_seconds``."""
+        async with self.db.write() as conn:
+            record = await key_store.find_key(conn, key)
+            config = await outbox.get_config(conn, record.id)
+            if config is None:
+                raise ValueError(f"{record.prefix} has no webhook")
+            new_secret = signing.new_secret()
+            rotated = config.rotated(new_secret, self.clock.now_ms(), grace_seconds)
+            await outbox.save_config(conn, record.id, rotated)
+        return new_secret
+
+    async def failures(self, key: str | None, limit: int) -> list[EventView]:
+        """Events that used every attempt, newest first."""
+        async with self.db.read() as conn:
+            key_id = (await key_store.find_key(conn, key)).id if key else None
+            return await outbox.failures(conn, key_id, limit)
+
+    async def replay(
+        self,
+        *,
+        key: str | None = None,
+        event_ids: Sequence[str] = (),
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+    ) -> int:
+        """Send events again with a fresh set of attempts; how many."""
+        async with self.db.write() as conn:
+            key_id = (await key_store.find_key(conn, key)).id if key else None
+            return await outbox.replay(
+                conn,
+                self.clock.now_ms(),
+                key_id=key_id,
+                event_ids=event_ids,
+                since_ms=since_ms,
+                until_ms=until_ms,
+            )
+
+    async def send_test(self, key_id: int, prefix: str) -> TestEvent:
+        """A signed ``key.test`` event to the key's receiver, through the outbox."""
+        async with self.db.write() as conn:
+            config = await outbox.get_config(conn, key_id)
+            if config is None or not config.enabled:
+                raise GatewayError(codes.NOT_FOUND, "No webhook is configured for this key.")
+            data = {"key": prefix, "status": "test"}
+            event = make_event(key_id, EventType.KEY_TEST, data, self.clock.now())
+            await outbox.add(conn, [event])
+        self.wakeups.ring()
+        return TestEvent(event.id, config.url)
+
+    async def _check(self, url: str) -> None:
+        """Refuse a URL the sender would refuse, resolving its name as a call would."""
+        try:
+            await self._resolver.target(url)
+        except UnsafeUrl as exc:
+            raise ValueError(f"webhook URL refused: {exc}") from None

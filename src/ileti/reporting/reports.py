@@ -1,0 +1,96 @@
+"""The account's view of its messages: one message's state or a group's counts, filtered pages,
+and totals per Istanbul day. Every read is scoped to the account: another account's id reads
+exactly like an unknown one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from ileti import codes
+from ileti.codes import GatewayError
+from ileti.domain.clock import SYSTEM_CLOCK, Clock
+from ileti.domain.lifecycle import MessageStatus
+from ileti.domain.schedule import ISTANBUL
+from ileti.store import reports as store
+from ileti.store.db import Database
+from ileti.store.reports import DayTotal, GroupView, MessageFilter, MessageView
+from ileti.validation import phone_number
+
+__all__ = ["DayTotal", "GroupView", "MessageQuery", "MessageView", "Reports", "Summary"]
+
+# A summary without dates covers the last seven days up to today in Istanbul.
+SUMMARY_DAYS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class MessageQuery:
+    """Which messages a page holds: Istanbul days, state, title, number, group; and where the
+    page starts (below the ``next`` of the page before)."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    status: MessageStatus | None = None
+    title: str | None = None
+    number: str | None = None
+    group_id: int | None = None
+    limit: int = 100
+    before: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    date_from: date
+    date_to: date
+    days: list[DayTotal]
+
+
+class Reports:
+    def __init__(self, db: Database, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def status(self, account_id: int, sms_id: int) -> MessageView | GroupView:
+        """A message's state, or for a group's id its messages' counts per state."""
+        async with self.db.read() as conn:
+            message = await store.find_message(conn, account_id, sms_id)
+        if message is not None:
+            return message
+        # A group's counts read each of its messages (up to 100,000): a report.
+        async with self.db.read(report=True) as conn:
+            group = await store.find_group(conn, account_id, sms_id)
+        if group is None:
+            raise GatewayError(codes.NOT_FOUND)
+        return group
+
+    async def messages(
+        self, account_id: int, query: MessageQuery
+    ) -> tuple[list[MessageView], int | None]:
+        """A page of messages, newest first, and where the next one starts (None: the last)."""
+        since, until = store.istanbul_days(query.date_from, query.date_to)
+        criteria = MessageFilter(
+            since=since,
+            until=until,
+            status=query.status,
+            title=query.title,
+            sentto=phone_number(query.number, "number").digits
+            if query.number is not None
+            else None,
+            group_id=query.group_id,
+        )
+        async with self.db.read(report=True) as conn:
+            return await store.message_page(
+                conn, account_id, criteria, limit=query.limit, before=query.before
+            )
+
+    async def summary(
+        self, account_id: int, first: date | None = None, last: date | None = None
+    ) -> Summary:
+        """Counts and charges per Istanbul day and state, from ``first`` to ``last``."""
+        last = last or self.clock.now().astimezone(ISTANBUL).date()
+        if first is None:
+            first = date.fromordinal(max(1, last.toordinal() - (SUMMARY_DAYS - 1)))
+        since, until = store.istanbul_days(first, last)
+        async with self.db.read(report=True) as conn:
+            days = await store.day_totals(conn, account_id, since, until)
+        return Summary(first, last, days)

@@ -1,0 +1,319 @@
+"""One write transaction for a batch of orders: the title, blacklist and switch checks, the
+OTP limits, prices, the debit, the rows and queue entries, and the answers kept for repeats.
+
+A refusal of one order (its title, its balance, its limits) leaves the others to commit; a
+refused order writes nothing and costs nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ileti import codes
+from ileti.codes import GatewayError
+from ileti.domain.clock import from_ms, to_ms
+from ileti.domain.pricing import Balance, price_of
+from ileti.metrics import OTP_REFUSED
+from ileti.sending.identity import RequestIdentity
+from ileti.sending.orders import Order, Rejection
+from ileti.sending.results import Accepted
+from ileti.store import idempotency
+from ileti.store import otp as otp_store
+from ileti.store.ledger import InsufficientBalance
+from ileti.store.messages import (
+    NewMessage,
+    Stored,
+    Submission,
+    blacklisted,
+    international_switches,
+    store_many,
+    title_statuses,
+)
+from ileti.store.prices import country_prices
+from ileti.validation import ADVERTISING, CONTENT_TYPES, invalid
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    """An order, whose it is, and what identifies it for repeats."""
+
+    account_id: int
+    key_id: int
+    order: Order
+    identity: RequestIdentity
+
+
+@dataclass(frozen=True, slots=True)
+class OtpLimits:
+    """OTPs an account may send in an hour to one number and to one country (0: no ceiling)."""
+
+    per_number: int
+    per_country: int
+
+
+async def accept_batch(
+    conn: AsyncConnection, requests: list[SendRequest], now_ms: int, limits: OtpLimits
+) -> list[Accepted | GatewayError]:
+    """Answers (or refusals) for ``requests``, all stored in the caller's transaction."""
+    outcomes: list[Accepted | GatewayError | None] = [None] * len(requests)
+    kept = await idempotency.find_many(
+        conn, [(r.key_id, r.identity.fingerprint) for r in requests], now_ms
+    )
+    first_of: dict[tuple[int, str], int] = {}
+    fresh: list[int] = []
+    for index, request in enumerate(requests):
+        named = (request.key_id, request.identity.fingerprint)
+        if named in kept:
+            outcomes[index] = _replay(kept[named], request.identity.request_hash)
+        elif named not in first_of:
+            first_of[named] = index
+            fresh.append(index)
+    facts = await Facts.read(conn, [requests[i] for i in fresh], now_ms)
+    now = from_ms(now_ms)
+    planned: list[tuple[int, Submission, list[Rejection]]] = []
+    for index in fresh:
+        try:
+            submission, rejected = _plan(requests[index], facts, now, limits)
+        except GatewayError as error:
+            outcomes[index] = error
+        else:
+            planned.append((index, submission, rejected))
+    stored = await store_many(conn, [submission for _, submission, _ in planned], now)
+    to_keep: list[tuple[int, str, idempotency.KeptResponse, int]] = []
+    new_otps: list[otp_store.NewOtp] = []
+    for (index, submission, rejected), result in zip(planned, stored, strict=True):
+        if isinstance(result, InsufficientBalance):
+            outcomes[index] = GatewayError(codes.INSUFFICIENT_BALANCE)
+            continue
+        request = requests[index]
+        accepted = _accepted(request.order, submission, result, rejected)
+        otp = request.order.otp
+        if otp is not None:
+            new_otps.append(_new_otp(request, result, now_ms))
+        outcomes[index] = accepted
+        # The code goes to the caller once; a repeat of the request gets the rest.
+        kept_fields = accepted.fields()
+        if otp is not None and otp.code_in_response:
+            outcomes[index] = replace(accepted, otp_code=otp.code)
+        identity = request.identity
+        to_keep.append(
+            (
+                request.key_id,
+                identity.fingerprint,
+                idempotency.KeptResponse(
+                    identity.request_hash, codes.SMS_ACCEPTED.code, kept_fields
+                ),
+                identity.keep_ms,
+            )
+        )
+    await otp_store.add(conn, new_otps)
+    await idempotency.keep_many(conn, to_keep, now_ms)
+    # A repeat inside the batch gets what the first of its kind got.
+    done: list[Accepted | GatewayError] = []
+    for index, request in enumerate(requests):
+        outcome = outcomes[index]
+        if outcome is None:
+            first = first_of[(request.key_id, request.identity.fingerprint)]
+            outcome = outcomes[first]
+            if requests[first].identity.request_hash != request.identity.request_hash:
+                outcome = _reused_key()
+        assert outcome is not None
+        done.append(outcome)
+    return done
+
+
+def _reused_key() -> GatewayError:
+    return invalid("Idempotency-Key", "was used before with a different request")
+
+
+def _replay(kept: idempotency.KeptResponse, request_hash: str) -> Accepted | GatewayError:
+    if kept.request_hash != request_hash:
+        return _reused_key()
+    return Accepted.from_fields(kept.fields)
+
+
+def _new_otp(request: SendRequest, stored: Stored, now_ms: int) -> otp_store.NewOtp:
+    otp = request.order.otp
+    assert otp is not None
+    recipient = request.order.recipients[0]
+    return otp_store.NewOtp(
+        id=otp.otp_id,
+        account_id=request.account_id,
+        key_id=request.key_id,
+        message_id=stored.message_ids[0],
+        sentto=recipient.number.digits,
+        region=recipient.number.region,
+        code_hash=otp.code_hash,
+        masked_text=otp.masked_text,
+        created_ms=now_ms,
+        expires_ms=to_ms(otp.expires_at),
+        attempts=otp.attempts,
+    )
+
+
+@dataclass
+class Facts:
+    """What the checks of a batch need from the database, read with one query each."""
+
+    titles: dict[tuple[int, str], str]
+    blocked: set[tuple[int, str, str]]  # (account, number, scope)
+    international: dict[int, bool]
+    prices: dict[str, int]
+    # OTPs of the past hour, for the abuse limits (counted on as a batch accepts more).
+    recent_otps: otp_store.RecentOtps | None = None
+
+    @classmethod
+    async def read(cls, conn: AsyncConnection, requests: list[SendRequest], now_ms: int) -> Facts:
+        account_ids = {r.account_id for r in requests}
+        titles = await title_statuses(conn, account_ids, {r.order.title for r in requests})
+        numbers = {rec.number.digits for r in requests for rec in r.order.recipients}
+        blocked = await blacklisted(conn, account_ids, numbers)
+        international = await international_switches(conn, account_ids)
+        abroad = any(not rec.number.domestic for r in requests for rec in r.order.recipients)
+        prices = await country_prices(conn) if abroad else {}
+        otps = [r for r in requests if r.order.otp is not None]
+        recent = None
+        if otps:
+            await otp_store.lock_accounts(conn, {r.account_id for r in otps})
+            recent = await otp_store.recent(
+                conn,
+                {(r.account_id, rec.number.digits) for r in otps for rec in r.order.recipients},
+                {(r.account_id, rec.number.region) for r in otps for rec in r.order.recipients},
+                now_ms,
+            )
+        return cls(titles, blocked, international, prices, recent)
+
+    def is_blocked(self, account_id: int, number: str, advertising: bool) -> bool:
+        if (account_id, number, "all") in self.blocked:
+            return True
+        return advertising and (account_id, number, "advertising") in self.blocked
+
+
+def _plan(
+    request: SendRequest, facts: Facts, now: datetime, limits: OtpLimits
+) -> tuple[Submission, list[Rejection]]:
+    """The submission for a request, or the GatewayError that refuses it."""
+    order, account_id = request.order, request.account_id
+    status = facts.titles.get((account_id, order.title))
+    if status is None:
+        raise GatewayError(codes.TITLE_UNKNOWN)
+    if status != "active":
+        raise GatewayError(codes.TITLE_INACTIVE)
+    if order.otp is not None:
+        _check_otp_limits(request, facts, now, limits)
+    rejected = list(order.rejected)
+    accepted: list[NewMessage] = []
+    advertising = order.content_type == ADVERTISING
+    international = facts.international.get(account_id, False)
+    lang = str(order.lang.value)
+    # What recipients of one country and length share: worked out once per request.
+    tariffs: dict[tuple[str, int, bool], tuple[int, Balance, str]] = {}
+    for r in order.recipients:
+        number, encoding = r.number, r.encoding
+        if facts.blocked and facts.is_blocked(account_id, number.digits, advertising):
+            rejected.append(Rejection(r.position, r.raw, codes.BLACKLISTED))
+            continue
+        domestic = number.domestic
+        if not domestic and not international:
+            rejected.append(Rejection(r.position, r.raw, codes.INTERNATIONAL_DISABLED))
+            continue
+        tariff = (number.region, encoding.segments, domestic)
+        shared = tariffs.get(tariff)
+        if shared is None:
+            price = price_of(*tariff, facts.prices)
+            shared = tariffs[tariff] = (price.amount, price.balance, number.country)
+        cost, balance, country = shared
+        accepted.append(
+            NewMessage(
+                number.digits,
+                country,
+                number.operator,
+                encoding.transliterated or r.text,
+                encoding.label,
+                lang,
+                encoding.segments,
+                cost,
+                balance,
+            )
+        )
+    if not accepted:
+        first = min(rejected, key=lambda x: x.index)
+        if not order.grouped:
+            raise GatewayError(first.result)
+        raise GatewayError(
+            first.result,
+            "No recipient could be accepted.",
+            errors=[
+                {"field": f"sentto[{x.index}]", "message": x.result.code} for x in rejected[:100]
+            ],
+        )
+    submission = Submission(
+        account_id=account_id,
+        key_id=request.key_id,
+        title=order.title,
+        kind=order.kind,
+        content_type=order.content_type,
+        priority=order.priority,
+        created_at=now,
+        due_at=order.due_at,
+        expires_at=order.expires_at,
+        messages=accepted,
+        grouped=order.grouped,
+        total_recipients=order.total,
+    )
+    return submission, rejected
+
+
+def _check_otp_limits(request: SendRequest, facts: Facts, now: datetime, limits: OtpLimits) -> None:
+    """Refuse an OTP over the hourly limits (SMS pumping); count it in when it passes."""
+    assert facts.recent_otps is not None
+    account_id = request.account_id
+    number = request.order.recipients[0].number
+    now_ms = to_ms(now)
+    checks = (
+        ("number", facts.recent_otps.per_number, (account_id, number.digits),
+         limits.per_number, "to one number"),
+        ("country", facts.recent_otps.per_region, (account_id, number.region),
+         limits.per_country, f"to {number.country_name}"),
+    )  # fmt: skip
+    for reason, counts, identity, limit, where in checks:
+        count, oldest = counts.get(identity, (0, now_ms))
+        if limit and count >= limit:
+            OTP_REFUSED.labels(reason).inc()
+            wait = max(1, (oldest + otp_store.HOUR_MS - now_ms + 999) // 1000)
+            raise GatewayError(
+                codes.RATE_LIMITED,
+                f"At most {limit} OTPs an hour {where}; try again in {wait} s.",
+                headers={"Retry-After": str(wait)},
+            )
+    for _, counts, identity, _, _ in checks:
+        count, oldest = counts.get(identity, (0, now_ms))
+        counts[identity] = (count + 1, oldest)
+
+
+def _accepted(
+    order: Order, submission: Submission, stored: Stored, rejected: list[Rejection]
+) -> Accepted:
+    accepted = submission.messages
+    first = accepted[0]
+    otp = order.otp
+    return Accepted(
+        sms_id=stored.group_id if stored.group_id is not None else stored.message_ids[0],
+        number_of_sms=sum(m.segments for m in accepted),
+        total_recipients=order.total,
+        success_count=len(accepted),
+        sms_lang=first.sms_lang,
+        content_type=CONTENT_TYPES[order.content_type],
+        country=first.country,
+        group_id=stored.group_id if order.grouped else None,
+        rejected=tuple(sorted(rejected, key=lambda x: x.index)) if order.grouped else None,
+        otp_id=otp.otp_id if otp is not None else None,
+        expires_at=_iso_utc(otp.expires_at) if otp is not None else None,
+    )
+
+
+def _iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

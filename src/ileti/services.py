@@ -1,0 +1,67 @@
+"""The services of one process, made once and shared by every door in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ileti.access.authenticator import Authenticator
+from ileti.access.ratelimit import RequestLimiter
+from ileti.accounts.accounts import Accounts
+from ileti.accounts.keys import Keys
+from ileti.accounts.prices import Prices
+from ileti.accounts.webhooks import Webhooks
+from ileti.compliance.blacklist import Blacklist
+from ileti.config import Settings
+from ileti.domain.clock import SYSTEM_CLOCK, Clock
+from ileti.reporting.reports import Reports
+from ileti.sending.otp import Otps
+from ileti.sending.service import Sending
+from ileti.store.db import Database
+from ileti.wakeups import Wakeups
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    # Rung when new work is queued, so that in-process workers start on it at once.
+    wakeups: Wakeups
+    access: Authenticator
+    sending: Sending
+    otps: Otps
+    reports: Reports
+    blacklist: Blacklist
+    accounts: Accounts
+    keys: Keys
+    prices: Prices
+    webhooks: Webhooks
+
+    @classmethod
+    def create(cls, settings: Settings, db: Database, clock: Clock = SYSTEM_CLOCK) -> Services:
+        wakeups = Wakeups()
+        sending = Sending(db, settings, clock=clock, wakeups=wakeups)
+        access = Authenticator(
+            db,
+            RequestLimiter(settings.redis_url, settings.redis_namespace),
+            default_per_minute=settings.default_per_minute,
+            cache_seconds=settings.key_cache_seconds,
+            clock=clock,
+        )
+        return cls(
+            settings=settings,
+            db=db,
+            clock=clock,
+            wakeups=wakeups,
+            access=access,
+            sending=sending,
+            otps=Otps(sending, settings),
+            reports=Reports(db, clock),
+            blacklist=Blacklist(db, clock),
+            accounts=Accounts(db, clock),
+            keys=Keys(db, clock),
+            prices=Prices(db, clock),
+            webhooks=Webhooks(
+                db, allow_private=settings.webhook_allow_private, clock=clock, wakeups=wakeups
+            ),
+        )
