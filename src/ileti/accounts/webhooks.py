@@ -38,6 +38,8 @@ class WebhookState:
     prefix: str
     config: WebhookConfig
     counts: dict[str, int]  # events by state
+    # While a rotated-out secret still signs: until when (Unix ms).
+    previous_secret_until_ms: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +96,12 @@ class Webhooks:
             if config is None:
                 raise ValueError(f"{record.prefix} has no webhook")
             counts = await outbox.counts(conn, record.id)
+        rotating = config.previous_secret and config.previous_until_ms > self.clock.now_ms()
         return WebhookState(
             record.prefix,
             config,
             {status.value: counts.get(status.value, 0) for status in EventStatus},
+            config.previous_until_ms if rotating else None,
         )
 
     async def rotate_secret(self, key: str, grace_seconds: float) -> str:

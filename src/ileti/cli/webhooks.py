@@ -111,7 +111,7 @@ def webhook_show(key: str, json_output: JsonFlag = False) -> None:
 
     state = run_with_services(work)
     config = state.config
-    rotating = config.previous_secret and config.previous_until_ms > _now_ms()
+    until = state.previous_secret_until_ms
     row = {
         "key": state.prefix,
         "url": config.url,
@@ -120,7 +120,7 @@ def webhook_show(key: str, json_output: JsonFlag = False) -> None:
         "attempts": config.attempts,
         "backoff": ",".join(f"{d:g}" for d in config.backoff),
         "secret": _masked(config.secret),
-        "previous_secret_until": _iso(config.previous_until_ms) if rotating else None,
+        "previous_secret_until": _iso(until) if until is not None else None,
         **state.counts,
     }
     show_one(row, json_output, "Webhook")
@@ -197,7 +197,3 @@ def webhook_replay(
 
 def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")
-
-
-def _now_ms() -> int:
-    return int(datetime.now(UTC).timestamp() * 1000)

@@ -14,7 +14,7 @@ from ileti.domain.pricing import Balance
 from ileti.domain.titles import TitleStatus, validate_title
 from ileti.store import ledger
 from ileti.store.ledger import EntryKind
-from ileti.store.sql import Raw, Row, moment
+from ileti.store.sql import Raw, reader
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,7 @@ class OtpSettings:
     code_in_response: bool
 
 
+_account = reader(AccountView)
 _ACCOUNT = (
     "SELECT id, name, status, credits, international_kurus, international_enabled, otp_title,"
     " created_at FROM accounts"
@@ -69,19 +70,6 @@ _ADD_TITLE = Raw(
 )
 _SET_TITLE_STATUS = Raw("UPDATE sender_ids SET status = $3 WHERE account_id = $1 AND title = $2")
 _TITLES = Raw("SELECT title, status FROM sender_ids WHERE account_id = $1 ORDER BY title")
-
-
-def _account(row: Row) -> AccountView:
-    return AccountView(
-        id=row["id"],
-        name=row["name"],
-        status=row["status"],
-        credits=row["credits"],
-        international_kurus=row["international_kurus"],
-        international_enabled=bool(row["international_enabled"]),
-        otp_title=row["otp_title"],
-        created_at=moment(row["created_at"]),
-    )
 
 
 async def create_account(

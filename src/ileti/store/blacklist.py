@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ileti.store.sql import Raw, moment
+from ileti.store.sql import Raw, reader
 
 # Written through the API; anything else came from the recipient.
 SOURCE_API = "api"
@@ -39,6 +39,7 @@ class ListedNumber:
     created_at: datetime
 
 
+_listed = reader(ListedNumber)
 # One statement, so two concurrent adds cannot both insert.
 _ADD = Raw(
     "INSERT INTO blacklist (account_id, number, scope, source, created_at)"
@@ -79,10 +80,5 @@ async def listed_page(
         rows = await _NEXT_PAGE.rows(conn, account_id, limit + 1, before)
     else:
         rows = await _FIRST_PAGE.rows(conn, account_id, limit + 1)
-    page = [
-        ListedNumber(
-            row["id"], row["number"], row["scope"], row["source"], moment(row["created_at"])
-        )
-        for row in rows[:limit]
-    ]
+    page = [_listed(row) for row in rows[:limit]]
     return page, page[-1].id if len(rows) > limit else None

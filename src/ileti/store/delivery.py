@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ileti.domain.lifecycle import MessageStatus, by_receipt, combine_parts
 from ileti.store.lifecycle import finish
 from ileti.store.models import PendingReceipt, table_of
-from ileti.store.sql import Batch, Insert, Raw, Row
+from ileti.store.sql import Batch, Insert, Raw, reader
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +63,9 @@ class Waiting(NamedTuple):
     state: str
     error: str | None
     received_ms: int
+
+
+_waiting = reader(Waiting)
 
 
 @dataclass
@@ -185,12 +188,6 @@ async def retry_waiting(conn: AsyncConnection, now: datetime, limit: int = 1000)
 async def drop_waiting(conn: AsyncConnection, older_than_ms: int) -> int:
     """Forget receipts that waited longer than any message can live: they match nothing."""
     return await _DROP_OLD.run(conn, older_than_ms)
-
-
-def _waiting(row: Row) -> Waiting:
-    return Waiting(
-        row["id"], row["carrier"], row["candidates"], row["state"], row["error"], row["received_ms"]
-    )
 
 
 async def _replay(conn: AsyncConnection, rows: Sequence[Waiting], now: datetime) -> ReceiptTally:

@@ -23,7 +23,7 @@ from ileti.store import ledger, queue
 from ileti.store import webhooks as outbox
 from ileti.store.ledger import EntryKind
 from ileti.store.models import MessagePart, table_of
-from ileti.store.sql import Batch, Insert, Raw, Row
+from ileti.store.sql import Batch, Insert, Raw, reader
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +45,7 @@ class Moved(NamedTuple):
     group_id: int | None
 
 
+_moved = reader(Moved)
 _MOVED = "id, account_id, key_id, cost, cost_balance, sentto, segments, group_id"
 _LEAVING = Raw(f"SELECT {_MOVED}, status FROM messages WHERE id = ANY($1)")
 _RECORD_PARTS = Insert(
@@ -152,16 +153,3 @@ async def on_their_way(conn: AsyncConnection) -> dict[MessageStatus, int]:
     for row in await _ON_THEIR_WAY.rows(conn, *(state.value for state in ON_THEIR_WAY)):
         counts[MessageStatus(row["status"])] = int(row["count"])
     return counts
-
-
-def _moved(row: Row) -> Moved:
-    return Moved(
-        row["id"],
-        row["account_id"],
-        row["key_id"],
-        row["cost"],
-        row["cost_balance"],
-        row["sentto"],
-        row["segments"],
-        row["group_id"],
-    )

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.domain.otp import DEFAULT_TEMPLATES, OtpLang
 from ileti.store.models import Otp, table_of
-from ileti.store.sql import Insert, Raw, Row, connector_of
+from ileti.store.sql import Insert, Raw, connector_of, reader
 
 HOUR_MS = 3600 * 1000
 SECRET_NAME = "otp_code_key"
@@ -197,18 +197,7 @@ class OtpView:
         )
 
 
-def _view(row: Row) -> OtpView:
-    return OtpView(
-        id=row["id"],
-        account_id=row["account_id"],
-        key_id=row["key_id"],
-        message_id=row["message_id"],
-        sentto=row["sentto"],
-        code_hash=row["code_hash"],
-        expires_ms=row["expires_ms"],
-        attempts_left=row["attempts_left"],
-        status=row["status"],
-    )
+_view = reader(OtpView)
 
 
 async def find(conn: AsyncConnection, account_id: int, otp_id: str) -> OtpView | None:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ileti.domain.lifecycle import MessageStatus
 from ileti.domain.pricing import Balance
 from ileti.domain.schedule import ISTANBUL
-from ileti.store.sql import Composed, Raw, Row, maybe_moment, moment
+from ileti.store.sql import Composed, Raw, moment, reader
 
 # Message and group ids are 64-bit signed; a larger one names nothing (and no driver binds it).
 MAX_ID = 2**63 - 1
@@ -86,6 +86,7 @@ def _day_start(day: date) -> datetime | None:
         return None
 
 
+_message = reader(MessageView)
 _MESSAGE = (
     "SELECT id, status, title, sentto, segments, country, operator, created_at, sent_at,"
     " done_at, error_reason FROM messages"
@@ -128,22 +129,6 @@ _DAY_TOTALS = Composed(
     fixed=1,
     sqlite_head=_TOTALS.format(hour="strftime('%Y-%m-%d %H', created_at)"),
 )
-
-
-def _message(row: Row) -> MessageView:
-    return MessageView(
-        id=row["id"],
-        status=row["status"],
-        title=row["title"],
-        sentto=row["sentto"],
-        segments=row["segments"],
-        country=row["country"],
-        operator=row["operator"],
-        created_at=moment(row["created_at"]),
-        sent_at=maybe_moment(row["sent_at"]),
-        done_at=maybe_moment(row["done_at"]),
-        error_reason=row["error_reason"],
-    )
 
 
 async def find_message(

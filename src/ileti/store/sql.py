@@ -23,9 +23,10 @@ import functools
 import itertools
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import typing
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import asyncpg
 import orjson
@@ -390,9 +391,34 @@ def maybe_moment(value: datetime | str | None) -> datetime | None:
     return None if value is None else moment(value)
 
 
+T = TypeVar("T")
+
+
+def reader(cls: type[T]) -> Callable[[Row], T]:
+    """What makes a ``cls`` (a dataclass or a named tuple) of a row: each field read from the
+    column of its name, times and flags as the field's type says (SQLite gives times as text and
+    flags as 0 or 1)."""
+    # A dataclass's or named tuple's annotations are its fields, in their order.
+    hints = typing.get_type_hints(cls)
+    steps = [(name, _READ_AS.get(hint)) for name, hint in hints.items()]
+    make: Callable[..., T] = cls
+
+    def read(row: Row) -> T:
+        return make(*[row[n] if convert is None else convert(row[n]) for n, convert in steps])
+
+    return read
+
+
 def json_value(value: str | bytes | Any) -> Any:
     """A JSON column as read: both drivers give its text."""
     return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+_READ_AS: dict[Any, Callable[[Any], Any]] = {
+    datetime: moment,
+    datetime | None: maybe_moment,
+    bool: bool,
+}
 
 
 def json_text(value: Any) -> str:

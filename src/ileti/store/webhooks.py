@@ -27,7 +27,7 @@ from ileti.domain.webhooks import (
 )
 from ileti.store.leases import LeaseQueue
 from ileti.store.models import WebhookAttempt, WebhookEvent, table_of
-from ileti.store.sql import Batch, Composed, Insert, Raw, Row, json_text, json_value
+from ileti.store.sql import Batch, Composed, Insert, Raw, json_text, json_value, reader
 
 
 class EventStatus(StrEnum):
@@ -239,6 +239,9 @@ class Attempt:
     next_due_ms: int | None
 
 
+_claimed = reader(ClaimedEvent)
+
+
 async def any_due(conn: AsyncConnection, now_ms: int, skip_keys: Collection[int] = ()) -> bool:
     """Whether a claim would find an event: a read, so an idle sender takes no write lock."""
     return await OUTBOX.any_due(conn, now_ms, list(skip_keys))
@@ -306,6 +309,9 @@ class EventView:
     last_error: str | None
 
 
+_view = reader(EventView)
+
+
 async def failures(
     conn: AsyncConnection, key_id: int | None = None, limit: int = 100
 ) -> list[EventView]:
@@ -341,27 +347,3 @@ async def replay(
         return await statement.run(conn, now_ms, list(event_ids), *values)
     statement, values = _REPLAY_DEAD.bind(given)
     return await statement.run(conn, now_ms, *values)
-
-
-def _claimed(row: Row) -> ClaimedEvent:
-    return ClaimedEvent(
-        id=row["id"],
-        key_id=row["key_id"],
-        event_type=row["event_type"],
-        body=row["body"],
-        attempts=row["attempts"],
-    )
-
-
-def _view(row: Row) -> EventView:
-    return EventView(
-        id=row["id"],
-        key_id=row["key_id"],
-        event_type=row["event_type"],
-        status=row["status"],
-        attempts=row["attempts"],
-        created_ms=row["created_ms"],
-        done_ms=row["done_ms"],
-        last_status_code=row["last_status_code"],
-        last_error=row["last_error"],
-    )
