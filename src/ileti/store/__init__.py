@@ -1,1 +1,2 @@
-"""Storage: SQLAlchemy models, the queries that own them, and Alembic migrations."""
+"""Storage: every statement the gateway runs (plain SQL for SQLite and PostgreSQL), the tables'
+models and their Alembic migrations, and the database handle."""

@@ -14,7 +14,7 @@ through it. Every statement made here is listed in ``STATEMENTS``, and a test pr
 one on both databases: a column renamed in a model and its migration fails the suite.
 
 Rows come back as the driver gives them, readable by column name (``row["id"]``) or position;
-times read with ``moment``.
+``reader`` makes a dataclass or a named tuple of one, each field from the column of its name.
 """
 
 from __future__ import annotations

@@ -1,1 +1,2 @@
-"""Webhooks: per-key settings, signed events from an outbox, delivery with retries."""
+"""Delivering the webhook outbox: the sender, its HTTP client, and the check that a receiver's
+address is safe to call."""
