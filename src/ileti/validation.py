@@ -4,6 +4,8 @@ by (the API's JSON, a panel's form, a file's column)."""
 
 from __future__ import annotations
 
+import unicodedata
+
 from ileti import codes
 from ileti.codes import GatewayError
 from ileti.domain.encoding import InvalidSmsLang, SmsLang, parse_sms_lang
@@ -11,6 +13,21 @@ from ileti.domain.numbers import InvalidNumber, PhoneNumber, normalise
 
 CONTENT_TYPES = {0: "Transactional", 1: "High Quality", 2: "Advertising"}
 ADVERTISING = 2
+
+
+def quoted(value: object, limit: int = 32) -> str:
+    """What a message may echo of a caller's input: at most ``limit`` characters, with control
+    and bidirectional-formatting characters written as escapes, so an answer or a log line
+    shows what was sent and cannot be rearranged by it."""
+    text = str(value)
+    shown = "".join(
+        f"\\u{ord(c):04x}" if unicodedata.category(c) in _UNSHOWN else c for c in text[:limit]
+    )
+    return shown + ("…" if len(text) > limit else "")
+
+
+# Control, format (bidi marks and overrides among them), surrogate, private-use, unassigned.
+_UNSHOWN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 def invalid(field: str, message: str) -> GatewayError:
@@ -32,7 +49,7 @@ def phone_number(raw: object, field: str) -> PhoneNumber:
     except InvalidNumber:
         raise GatewayError(
             codes.INVALID_NUMBER,
-            f"Invalid phone number: {str(raw)[:32]}.",
+            f"Invalid phone number: {quoted(raw)}.",
             errors=[{"field": field, "message": "is not a valid phone number"}],
         ) from None
 
