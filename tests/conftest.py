@@ -79,6 +79,13 @@ class DatabaseTarget:
         return env
 
 
+@pytest.fixture(autouse=True)
+def private_files(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test keeps the installation's private files (the secret key, the demo key) in a
+    directory of its own, never in the working directory."""
+    monkeypatch.setenv("ILETI_DATA_DIR", str(tmp_path / "private"))
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_target(request: pytest.FixtureRequest, tmp_path) -> Iterator[DatabaseTarget]:
     if request.param == "sqlite":

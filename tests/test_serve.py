@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
+import stat
+import subprocess
 import time
 from collections.abc import Callable
 from contextlib import closing
@@ -10,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import httpx
+import pytest
 from turkeysms import TurkeySmsClient
 
 from ileti.domain.keys import PREFIX_LENGTH
@@ -128,19 +133,66 @@ def test_a_forwarded_for_header_does_not_pass_an_ip_allowlist(served: ServedGate
     assert response.json()["result_code"] == "TS-1041"
 
 
-def test_demo_is_created_once_and_a_restart_issues_a_new_key(tmp_path) -> None:
+def test_demo_is_created_once_and_keeps_its_key_across_restarts(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Where the demo key goes by default: no ILETI_DATA_DIR.
+    monkeypatch.delenv("ILETI_DATA_DIR")
     env = {"ILETI_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'ileti.db'}"}
     first = serve_demo(tmp_path, env)
     first.stop()
     second = serve_demo(tmp_path, env)
     try:
+        # The saved examples keep working: the same key, printed again.
+        assert second.key == first.key
+        assert second.key in second.stdout
         url = f"{second.base_url}/balance"
         assert httpx.post(url, json={"api_key": second.key}).json()["balance"]["main"] == 1000
-        assert httpx.post(url, json={"api_key": first.key}).json()["result_code"] == "TS-1031"
         listed = run_ileti(["account", "list", "--json"], env, tmp_path)
         assert listed.stdout.count('"name": "demo"') == 1
+        keys = run_ileti(["key", "list", "demo", "--json"], env, tmp_path)
+        assert keys.stdout.count('"status": "active"') == 1
+        # Kept in the data directory (beside the database file), for its owner only.
+        where = re.search(r"kept in (\S+)\)", second.stdout)
+        assert where is not None, second.stdout
+        kept = tmp_path / where.group(1)
+        assert kept.parent == tmp_path and kept.read_text().strip() == second.key
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     finally:
         second.stop()
+
+
+def test_a_revoked_demo_key_is_replaced_at_the_next_start(tmp_path) -> None:
+    env = {"ILETI_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'ileti.db'}"}
+    first = serve_demo(tmp_path, env)
+    first.stop()
+    assert run_ileti(["key", "revoke", first.key], env, tmp_path).returncode == 0
+    second = serve_demo(tmp_path, env)
+    try:
+        assert second.key != first.key
+        url = f"{second.base_url}/balance"
+        assert httpx.post(url, json={"api_key": second.key}).json()["result_code"] == "TS-1040"
+    finally:
+        second.stop()
+
+
+def test_the_demo_curl_lines_send_then_ask_for_that_status_a_second_later(
+    served: ServedGateway,
+) -> None:
+    """Pasted into a shell as printed: the status asked for is the sent message's, after a
+    pause (no sms_id to copy by hand, none that a restart made stale)."""
+    lines = [line.strip() for line in served.stdout.splitlines() if line.strip()]
+    start = next(i for i, line in enumerate(lines) if "/sms/send" in line)
+    status = next(i for i, line in enumerate(lines) if "/sms/status" in line)
+    assert start < status
+    assert lines[status].startswith("sleep 1")
+    script = "\n".join(lines[start : status + 1])
+    ran = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0, ran.stderr
+    sent, asked = (json.loads(line) for line in ran.stdout.strip().splitlines()[-2:])
+    assert sent["result_code"] == "TS-1024", sent
+    assert asked["result_code"] == "TS-1064", asked
+    assert asked["sms_id"] == sent["sms_id"]
 
 
 def test_a_message_sent_with_the_sdk_is_delivered_within_seconds(served: ServedGateway) -> None:

@@ -37,7 +37,18 @@ class Settings(BaseSettings):
 
     # Requests.
     max_body_bytes: int = 1_048_576
-    trust_forwarded_for: bool = False
+    # Proxies in front of the API (comma-separated addresses or CIDRs). X-Forwarded-For is
+    # believed only from these; the caller is its rightmost address that is none of them.
+    trusted_proxies: str = ""
+    # A request's head larger than this is refused (431) before more of it is read.
+    max_header_bytes: int = 16_384
+    # A request whose head has not all arrived this long after it began, or whose body brings
+    # nothing new for this long, is cut (408); a new connection must start a request within it.
+    stall_seconds: float = 15.0
+    # Connections one client address (an IPv6 client's /64) may hold open (more are refused at
+    # once, 503); loopback and the trusted proxies, which carry other clients' connections, are
+    # not bound. 0: no bound.
+    connections_per_address: int = 256
 
     # Messages.
     max_segments: int = 10
@@ -64,8 +75,17 @@ class Settings(BaseSettings):
     otp_per_number_hour: int = 5
     otp_per_country_hour: int = 1000
     otp_attempts: int = 5
-    # Keys the OTP code hashes. Unset: a secret made once and kept in the database.
+    # Keys the OTP code hashes. Unset: a key derived from the secret key below.
     otp_secret: SecretStr | None = None
+
+    # Secrets at rest. The installation's secret key (at least 32 characters) seals webhook
+    # secrets in the database and keys the OTP code hashes, so that a copy of the database
+    # alone recovers neither. Unset: a key file made once in the data directory (mode 0600);
+    # set the same value for every process that shares a database.
+    secret_key: SecretStr | None = None
+    # Where the installation keeps its files (the key file, the demo key). Unset: the SQLite
+    # file's directory, or ileti-data/ in the working directory on PostgreSQL.
+    data_dir: Path | None = None
 
     # On SIGTERM or Ctrl-C, how long the API may finish its requests and the worker the batches
     # its carriers hold; what is still out then is claimed again once its lease runs out.

@@ -20,3 +20,16 @@ OTP_REFUSED = Counter(
     "OTP requests refused by the abuse limits, by limit (number or country).",
     ["limit"],
 )
+HTTP_ABANDONED = Counter(
+    "ileti_http_abandoned",
+    "API requests whose body never came whole, by endpoint and reason: client_closed (the "
+    "client hung up) or stalled (nothing came for ILETI_STALL_SECONDS; answered 408). Not "
+    "errors of the gateway, so not in ileti_http_requests.",
+    ["endpoint", "reason"],
+)
+HTTP_REFUSED = Counter(
+    "ileti_http_refused",
+    "Connections and requests refused before any endpoint saw them, by reason: header_too_large "
+    "(431), head_stalled (408), too_many_connections (503).",
+    ["reason"],
+)

@@ -17,6 +17,7 @@ from ileti.reporting.reports import Reports
 from ileti.sending.otp import Otps
 from ileti.sending.service import Sending
 from ileti.store.db import Database
+from ileti.store.keyring import Keyring
 from ileti.wakeups import Wakeups
 
 
@@ -27,6 +28,8 @@ class Services:
     clock: Clock
     # Rung when new work is queued, so that in-process workers start on it at once.
     wakeups: Wakeups
+    # The installation's secret key: seals webhook secrets, keys OTP code hashes.
+    keyring: Keyring
     access: Authenticator
     sending: Sending
     otps: Otps
@@ -40,6 +43,7 @@ class Services:
     @classmethod
     def create(cls, settings: Settings, db: Database, clock: Clock = SYSTEM_CLOCK) -> Services:
         wakeups = Wakeups()
+        keyring = Keyring.from_settings(settings)
         sending = Sending(db, settings, clock=clock, wakeups=wakeups)
         access = Authenticator(
             db,
@@ -53,15 +57,20 @@ class Services:
             db=db,
             clock=clock,
             wakeups=wakeups,
+            keyring=keyring,
             access=access,
             sending=sending,
-            otps=Otps(sending, settings),
+            otps=Otps(sending, settings, keyring),
             reports=Reports(db, clock),
             blacklist=Blacklist(db, clock),
             accounts=Accounts(db, clock),
             keys=Keys(db, clock),
             prices=Prices(db, clock),
             webhooks=Webhooks(
-                db, allow_private=settings.webhook_allow_private, clock=clock, wakeups=wakeups
+                db,
+                allow_private=settings.webhook_allow_private,
+                clock=clock,
+                wakeups=wakeups,
+                keyring=keyring,
             ),
         )

@@ -8,11 +8,13 @@ import httpx
 import pytest
 
 from ileti.access import authenticator
+from ileti.api.app import create_app
 from ileti.domain.clock import utcnow
 from ileti.domain.keys import PREFIX_LENGTH
 from ileti.domain.permissions import Permission
+from ileti.services import Services
 from ileti.store import accounts, keys
-from support.api import Api, serving
+from support.api import Api, api_settings, serving
 
 
 def _code(response: httpx.Response) -> str:
@@ -103,11 +105,20 @@ async def test_missing_permission_is_ts_1065_but_auth_check_needs_none(api: Api)
     assert checked["key_details"]["permissions"]["check_balance"] is False
 
 
+async def test_an_empty_body_key_does_not_hide_a_header_key(api: Api) -> None:
+    for headers in ({"Authorization": f"Bearer {api.key}"}, {"X-API-Key": api.key}):
+        response = await api.post("/balance", {"api_key": ""}, headers=headers)
+        assert _code(response) == "TS-1040"
+    assert _code(await api.post("/balance", {"api_key": ""})) == "TS-1031"
+
+
 async def test_caller_outside_allowlist_is_ts_1041(api: Api) -> None:
     outside = await api.new_key(allow_ips=["10.1.0.0/16"])
     inside = await api.new_key(allow_ips=["10.1.0.0/16", "127.0.0.0/8"])
     refused = await api.post("/balance", {"api_key": outside})
     assert (refused.status_code, _code(refused)) == (403, "TS-1041")
+    # The caller learns which address the gateway saw, to put in the allowlist.
+    assert "127.0.0.1" in refused.json()["result_message"]
     assert _code(await api.post("/balance", {"api_key": inside})) == "TS-1040"
 
 
@@ -140,3 +151,64 @@ async def test_per_minute_zero_lifts_the_limit(api: Api) -> None:
         ]
     assert unlimited == ["TS-1000"] * 5
     assert default == ["TS-1000", "TS-1000", "TS-1060"]
+
+
+async def _allowlisted_call(
+    api: Api, forwarded_for: list[str], allow: str = "10.0.0.0/8", **settings: object
+) -> httpx.Response:
+    """/balance from 127.0.0.1 with a key allowlisted for ``allow``, carrying these
+    X-Forwarded-For headers, on a gateway with these settings."""
+    key = await api.new_key(allow_ips=[allow])
+    headers = [("X-Forwarded-For", value) for value in forwarded_for]
+    async with serving(api.db, api.clock, **settings) as (client, _):
+        return await client.post("/balance", json={"api_key": key}, headers=headers)
+
+
+async def test_forwarded_for_is_ignored_from_a_peer_that_is_not_a_trusted_proxy(
+    api: Api,
+) -> None:
+    refused = await _allowlisted_call(api, ["10.1.2.3"])
+    assert _code(refused) == "TS-1041"
+    assert "127.0.0.1" in refused.json()["result_message"]
+    untrusted = await _allowlisted_call(api, ["10.1.2.3"], trusted_proxies="192.0.2.0/24")
+    assert _code(untrusted) == "TS-1041"
+
+
+async def test_behind_a_trusted_proxy_the_client_is_the_rightmost_untrusted_address(
+    api: Api,
+) -> None:
+    # A client writes an allowlisted address; the proxy appends the one it saw.
+    spoofed = await _allowlisted_call(
+        api, ["10.1.2.3, 203.0.113.9"], trusted_proxies="127.0.0.1/32"
+    )
+    assert _code(spoofed) == "TS-1041"
+    assert "203.0.113.9" in spoofed.json()["result_message"]
+    assert "10.1.2.3" not in spoofed.json()["result_message"]
+    # The real client is allowlisted: passes through one proxy, then through two.
+    direct = await _allowlisted_call(api, ["10.1.2.3"], trusted_proxies="127.0.0.1/32")
+    assert _code(direct) == "TS-1040"
+    chained = await _allowlisted_call(
+        api, ["203.0.113.9, 10.1.2.3", "172.16.0.5"], trusted_proxies="127.0.0.1, 172.16.0.0/12"
+    )
+    assert _code(chained) == "TS-1040"
+
+
+async def test_a_garbled_forwarded_for_is_no_address_of_the_allowlist(api: Api) -> None:
+    garbled = await _allowlisted_call(
+        api, ["10.1.2.3, not-an-address"], trusted_proxies="127.0.0.1/32"
+    )
+    assert _code(garbled) == "TS-1041"
+    assert "not-an-address" in garbled.json()["result_message"]
+
+
+async def test_a_trusted_proxy_without_forwarded_for_is_the_caller(api: Api) -> None:
+    response = await _allowlisted_call(api, [], allow="127.0.0.0/8", trusted_proxies="127.0.0.1/32")
+    assert _code(response) == "TS-1040"
+
+
+async def test_a_trusted_proxies_setting_that_is_not_a_network_stops_the_start(
+    api: Api,
+) -> None:
+    with pytest.raises(ValueError, match=r"(?i)trusted_proxies"):
+        settings = api_settings(api.db, trusted_proxies="10.0.0.0/8, 10.0.0.0/33")
+        create_app(Services.create(settings, api.db, api.clock))

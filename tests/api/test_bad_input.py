@@ -50,8 +50,11 @@ async def test_unknown_fields_are_ignored(api: Api) -> None:
 
 async def test_unknown_path_and_wrong_method_get_the_envelope(api: Api) -> None:
     _assert_envelope(await api.post("/no/such/path"), 404, "TS-1039")
-    body = _assert_envelope(await api.client.get("/balance"), 404, "TS-1039")
+    # A known path with another method: 405, saying what it takes (issue 16, item 10).
+    response = await api.client.get("/balance")
+    body = _assert_envelope(response, 405, "TS-1039")
     assert "POST" in body["result_message"]
+    assert response.headers["allow"] == "POST"
 
 
 async def test_bad_input_changes_nothing(api: Api) -> None:

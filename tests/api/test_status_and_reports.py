@@ -152,6 +152,7 @@ async def test_status_of_a_queued_message_has_every_field(api: Api) -> None:
         "sent_at": None,
         "done_at": None,
         "error_reason": None,
+        "scheduled_at": None,
     }
 
 
@@ -216,6 +217,7 @@ async def test_status_of_a_group_counts_every_state(api: Api) -> None:
         "accepted": 3,
         "number_of_sms": 9,
         "created_at": "2024-03-09T21:00:00Z",
+        "scheduled_at": None,
         "counts": {"queued": 3, "sent": 0, "delivered": 0, "failed": 0, "expired": 0},
     }
     await _move(api, ids[0], MessageStatus.SENT)

@@ -19,9 +19,12 @@ runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
-def _database(database_target, monkeypatch: pytest.MonkeyPatch):
+def _database(database_target, tmp_path, monkeypatch: pytest.MonkeyPatch):
     for name, value in database_target.env().items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ILETI_DATA_DIR", str(tmp_path))
+    # Tables as wide as a common terminal.
+    monkeypatch.setenv("COLUMNS", "80")
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
@@ -156,3 +159,42 @@ def test_prices_for_international_destinations() -> None:
     assert table["US"]["source"] == "shipped"
     ileti("price", "reset", "DE")
     assert {row["region"]: row for row in listing("price", "list")}["DE"]["source"] == "shipped"
+
+
+def test_tables_never_cut_identifiers() -> None:
+    """At 80 columns, a wide row shrinks its other columns: the key prefix the other commands
+    take, and an account's name, stay whole on one line."""
+    name = "acme-anonim-sirketi-istanbul"
+    ileti("account", "create", name, "--credits", "1000000", "--international", "12345.67")
+    for _ in range(2):
+        ileti(
+            "key", "create", name, "--allow-ip", "10.0.0.0/8", "--allow-ip", "192.168.100.0/24",
+            "--allow-ip", "2001:db8:1234::/48", "--per-minute", "100000",
+        )  # fmt: skip
+    table = ileti("key", "list", name)
+    for row in listing("key", "list", name):
+        assert row["prefix"] in table
+    assert name in ileti("account", "list")
+    assert name in ileti("key", "list", name)  # the title, too
+
+
+def test_blacklist_from_the_command_line() -> None:
+    ileti("account", "create", "acme")
+    assert "905321234567" in ileti("blacklist", "add", "acme", "0532 123 45 67")
+    ileti("blacklist", "add", "acme", "+90 533 765 43 21")
+    ileti("blacklist", "add", "acme", "905321234567")  # again: changes nothing
+    listed = listing("blacklist", "list", "acme")
+    assert [(row["number"], row["scope"]) for row in listed] == [
+        ("905337654321", "all"),
+        ("905321234567", "all"),
+    ]
+    assert "905337654321" in ileti("blacklist", "list", "acme")
+    ileti("blacklist", "remove", "acme", "905321234567")
+    assert [row["number"] for row in listing("blacklist", "list", "acme")] == ["905337654321"]
+    # Refusals say why, and change nothing.
+    not_listed = ileti("blacklist", "remove", "acme", "905321234567", ok=False)
+    assert "TS-1039" in not_listed and "not on the account's blacklist" in not_listed
+    assert "TS-1034" in ileti("blacklist", "add", "acme", "12", ok=False)
+    unknown = ileti("blacklist", "add", "nobody", "905321234567", ok=False)
+    assert "no account named 'nobody'" in unknown
+    assert [row["number"] for row in listing("blacklist", "list", "acme")] == ["905337654321"]

@@ -158,6 +158,37 @@ async def test_a_dead_workers_lease_runs_out_and_its_messages_go_out(pipeline_fa
     assert set(pipeline.simulators["smsc"].submissions.values()) == {1}
 
 
+async def test_a_message_a_dead_worker_may_have_sent_is_never_reported_as_not_sent(
+    pipeline_factory,
+) -> None:
+    """A worker died after claiming (and maybe submitting) messages; by the time their lease
+    ran out so had their validity. They may have reached the operator: expired, never
+    "validity ended before dispatch". A message no worker ever claimed did not."""
+    pipeline = await pipeline_factory(credits=100)
+    validity = timedelta(seconds=30)
+    claimed_ids = await pipeline.queue(5, validity=validity)
+    async with pipeline.db.write() as conn:
+        claimed = await q.claim(conn, "dead-worker", 5, pipeline.clock.now_ms(), 60_000)
+    assert sorted(c.id for c in claimed) == claimed_ids
+    never_claimed = await pipeline.queue(3, validity=validity, first_number=905330000000)
+    assert await pipeline.balance() == 100 - 8
+    pipeline.clock.advance(61)
+
+    assert await pipeline.dispatcher().dispatch_once() == 8
+    table = Message.__table__
+    async with pipeline.db.read() as conn:
+        rows = await conn.execute(select(table.c.id, table.c.status, table.c.error_reason))
+        ended = {row.id: (row.status, row.error_reason) for row in rows}
+    for message_id in claimed_ids:
+        status, reason = ended[message_id]
+        assert status == "expired"
+        assert "before dispatch" not in reason and "may have reached the operator" in reason
+    assert {ended[i] for i in never_claimed} == {("failed", "validity ended before dispatch")}
+    # Nothing went out now; both kinds end refunded, as every expired or failed message is.
+    assert pipeline.simulators["smsc"].stats.received == 0
+    assert await pipeline.balance() == 100
+
+
 async def _window_full(
     pipeline: Pipeline, settings: DispatchSettings = FAST
 ) -> tuple[SmscSimulator, Dispatcher]:

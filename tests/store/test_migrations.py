@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import insert, inspect, text
 
+from ileti.config import Settings
 from ileti.domain.clock import utcnow
 from ileti.store import accounts, migrate
 from ileti.store.db import Database
+from ileti.store.keyring import Keyring
 from ileti.store.models import Base, Group, Message, QueueEntry
 
 
@@ -96,3 +99,64 @@ async def test_messages_groups_and_queue_keep_their_ids_across_the_key_change(
 
     await asyncio.to_thread(migrate.downgrade, url, schema, "0007")
     assert await _rows(db) == before
+
+
+async def test_secrets_leave_the_database_and_live_otps_end_with_the_key_that_left(
+    db: Database, database_target, tmp_path, monkeypatch
+) -> None:
+    """0009: webhook secrets written in clear are sealed with the installation's key (the key
+    file the processes use, in the data directory); the OTP hash key kept in the database is
+    dropped, and the OTPs it hashed end. A downgrade gives the secrets back in clear."""
+    url, schema = database_target.url, database_target.schema
+    monkeypatch.setenv("ILETI_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("ILETI_SECRET_KEY", raising=False)
+    monkeypatch.delenv("ILETI_OTP_SECRET", raising=False)
+    await asyncio.to_thread(migrate.downgrade, url, schema, "0008")
+    secret, previous = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=", "whsec_" + "A" * 32
+    webhook = {"url": "https://hooks.example.com/", "secret": secret, "previous_secret": previous}
+    async with db.write() as conn:
+        account = await accounts.create_account(conn, "acme", utcnow(), credits=10)
+        await conn.execute(
+            text(
+                "INSERT INTO api_keys (account_id, prefix, key_hash, api_enabled, allowed_ips,"
+                " created_at, send_single_sms, send_otp, send_bulk_sms, check_balance,"
+                " check_sms_status, webhook) VALUES (:a, 'ilt_0000000000', 'x', true, '[]',"
+                " :now, true, true, true, true, true, :webhook)"
+            ),
+            {"a": account.id, "now": datetime.now(UTC), "webhook": json.dumps(webhook)},
+        )
+        await conn.execute(
+            text("INSERT INTO server_secrets (name, value) VALUES ('otp_code_key', 'ab')")
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO otps (id, account_id, key_id, message_id, sentto, region, code_hash,"
+                " masked_text, created_ms, expires_ms, attempts_left, status) VALUES"
+                " ('otp_1', :a, 1, 1, '905321234567', 'TR', 'h', 'm', 0, 9999999999999, 5,"
+                " 'live')"
+            ),
+            {"a": account.id},
+        )
+
+    async def stored() -> tuple[dict, str, set[str]]:
+        async with db.read() as conn:
+            raw = (await conn.execute(text("SELECT webhook FROM api_keys"))).scalar()
+            status = (await conn.execute(text("SELECT status FROM otps"))).scalar()
+        return (json.loads(raw) if isinstance(raw, str) else raw), status, await _tables(db)
+
+    await asyncio.to_thread(migrate.upgrade, url, schema)
+    sealed, status, tables = await stored()
+    keyring = Keyring.from_settings(Settings(database_url=url, data_dir=tmp_path))
+    assert secret not in json.dumps(sealed) and previous not in json.dumps(sealed)
+    assert keyring.open(sealed["secret"]) == secret
+    assert keyring.open(sealed["previous_secret"]) == previous
+    assert sealed["url"] == webhook["url"]
+    assert "server_secrets" not in tables
+    assert status == "spent"
+    assert await _diff(db) == []
+
+    await asyncio.to_thread(migrate.downgrade, url, schema, "0008")
+    clear, _, tables = await stored()
+    assert clear == webhook
+    assert "server_secrets" in tables
+    await asyncio.to_thread(migrate.upgrade, url, schema)

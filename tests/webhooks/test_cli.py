@@ -20,9 +20,10 @@ runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
-def _database(database_target, monkeypatch: pytest.MonkeyPatch):
+def _database(database_target, tmp_path, monkeypatch: pytest.MonkeyPatch):
     for name, value in database_target.env().items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ILETI_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("ILETI_WEBHOOK_ALLOW_PRIVATE", "1")
     get_settings.cache_clear()
     yield
@@ -89,6 +90,40 @@ def test_unsafe_urls_are_refused(key: str, monkeypatch: pytest.MonkeyPatch) -> N
     for url in ("http://127.0.0.1/hook", "http://169.254.169.254/", "ftp://example.com/"):
         assert "refused" in ileti("webhook", "set", key, "--url", url, ok=False)
     ileti("webhook", "show", key, ok=False)
+
+
+def test_a_private_url_refused_says_what_to_set_for_the_command(
+    key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server may allow private receivers; the command checks with its own settings, so
+    the operator sets it there too."""
+    monkeypatch.setenv("ILETI_WEBHOOK_ALLOW_PRIVATE", "0")
+    get_settings.cache_clear()
+    refused = " ".join(
+        ileti("webhook", "set", key, "--url", "http://127.0.0.1:9911/hook", ok=False).split()
+    )
+    assert "ILETI_WEBHOOK_ALLOW_PRIVATE=1" in refused
+    assert "this command" in refused
+    # A URL refused for another reason names no setting that would not help.
+    assert "ILETI_WEBHOOK_ALLOW_PRIVATE" not in ileti(
+        "webhook", "set", key, "--url", "ftp://example.com/", ok=False
+    )
+    monkeypatch.setenv("ILETI_WEBHOOK_ALLOW_PRIVATE", "1")
+    get_settings.cache_clear()
+    assert last_line(ileti("webhook", "set", key, "--url", "http://127.0.0.1:9911/hook"))
+
+
+def test_set_tells_the_truth_about_when_it_prints_a_secret(key: str) -> None:
+    help_text = " ".join(ileti("webhook", "set", "--help").split())
+    assert "A new secret is printed on the last line, once." not in help_text
+    assert "--secret" in help_text and "rotate-secret" in help_text
+    # As it says: the first set prints the secret it made, a later one prints none, and one
+    # that gives --secret prints that.
+    made = ileti("webhook", "set", key, "--url", "http://127.0.0.1:9/hook")
+    assert last_line(made).startswith("whsec_")
+    assert "whsec_" not in ileti("webhook", "set", key, "--retries", "3")
+    given = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo="
+    assert last_line(ileti("webhook", "set", key, "--secret", given)) == given
 
 
 def test_failures_and_replay(key: str) -> None:

@@ -10,8 +10,9 @@ which is what ``/auth/check`` reports: at most that second old (``/balance`` rea
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass
-from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
 from ileti import codes
 from ileti.access.ratelimit import RequestLimiter
@@ -22,8 +23,11 @@ from ileti.domain.keys import hash_key, prefix_of
 from ileti.domain.permissions import Permission
 from ileti.store.db import Database
 from ileti.store.keys import KeyRecord, find_key
+from ileti.validation import quoted
 
 _MAX_CACHED = 50_000
+
+Network = IPv4Network | IPv6Network
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +35,7 @@ class Caller:
     """An authenticated key, ready for the endpoint."""
 
     key: KeyRecord
-    networks: tuple[IPv4Network | IPv6Network, ...]
+    networks: tuple[Network, ...]
 
     @property
     def account_id(self) -> int:
@@ -76,7 +80,12 @@ class Authenticator:
         if not record.api_enabled:
             raise GatewayError(codes.API_DISABLED)
         if caller.networks and not _allowed(client_ip, caller.networks):
-            raise GatewayError(codes.IP_NOT_ALLOWED)
+            raise GatewayError(
+                codes.IP_NOT_ALLOWED,
+                f"Caller IP address {quoted(client_ip, 64)} is not in the key's allowlist."
+                if client_ip
+                else "Caller IP address is unknown, so it is not in the key's allowlist.",
+            )
         per_minute = self.default_per_minute if record.per_minute is None else record.per_minute
         if per_minute > 0:
             retry_after = await self.limiter.hit(record.id, per_minute)
@@ -135,13 +144,71 @@ def _forget_failure(task: asyncio.Task[Caller | None]) -> None:
         task.exception()
 
 
-def _allowed(client_ip: str | None, networks: tuple[IPv4Network | IPv6Network, ...]) -> bool:
-    if client_ip is None:
-        return False
+def _allowed(client_ip: str | None, networks: tuple[Network, ...]) -> bool:
+    address = address_of(client_ip)
+    return address is not None and any(address in network for network in networks)
+
+
+def trusted_networks(listed: str) -> tuple[Network, ...]:
+    """``ILETI_TRUSTED_PROXIES``: addresses or networks, separated by commas."""
+    networks = []
+    for item in listed.split(","):
+        if item.strip():
+            try:
+                networks.append(ip_network(item.strip(), strict=False))
+            except ValueError:
+                raise ValueError(
+                    f"ILETI_TRUSTED_PROXIES: {quoted(item.strip(), 64)} is neither an address "
+                    "nor a network (write 10.0.0.5 or 10.0.0.0/8, separated by commas)"
+                ) from None
+    return tuple(networks)
+
+
+def within(address: str | None, networks: tuple[Network, ...]) -> bool:
+    """Whether ``address`` (as a socket or a header gives it) is in one of ``networks``."""
+    parsed = address_of(address)
+    return parsed is not None and any(parsed in network for network in networks)
+
+
+def client_address(
+    peer: str | None, forwarded_for: Iterable[str], proxies: tuple[Network, ...]
+) -> str | None:
+    """Who is calling: the peer, unless it is a trusted proxy; then the rightmost address of
+    ``X-Forwarded-For`` that is not one (each proxy appends the address it saw, and only the
+    entries our own proxies appended can be believed; whatever is left of them, a client may
+    have written). An entry that is not an address ends the walk: that is the caller, and no
+    allowlist holds it."""
+    if peer is None or not within(peer, proxies):
+        return peer
+    caller = peer
+    hops = [hop.strip() for header in forwarded_for for hop in header.split(",")]
+    for hop in reversed(hops):
+        if not hop:
+            continue
+        address = address_of(hop)
+        caller = hop if address is None else str(address)
+        if address is None or not any(address in network for network in proxies):
+            break
+    return caller
+
+
+def address_of(text: str | None) -> IPv4Address | IPv6Address | None:
+    """An address as a socket or a proxy writes it (``1.2.3.4``, ``1.2.3.4:5678``,
+    ``[2001:db8::1]:443``, an IPv4-mapped IPv6 address), or None."""
+    if not text:
+        return None
     try:
-        address = ip_address(client_ip)
+        address = ip_address(text)
     except ValueError:
-        return False
+        host = text
+        if text.startswith("["):
+            host = text[1:].partition("]")[0]
+        elif text.count(":") == 1:
+            host = text.partition(":")[0]
+        try:
+            address = ip_address(host)
+        except ValueError:
+            return None
     if address.version == 6 and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return any(address in network for network in networks)
+        return address.ipv4_mapped
+    return address

@@ -1,23 +1,39 @@
 """The demo account that ``ileti serve --demo`` shows a newcomer: an account with credits, an
-active title that its OTPs go from, and a fresh key."""
+active title that its OTPs go from, and a key kept in the data directory, so that the examples
+a newcomer saved keep working across restarts."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
+from ileti.config import Settings
 from ileti.domain.clock import SYSTEM_CLOCK, Clock
 from ileti.domain.errors import NotFound
 from ileti.domain.pricing import Balance
 from ileti.store import accounts as account_store
 from ileti.store import keys as key_store
+from ileti.store.datadir import data_directory, read_private, replace_private
 from ileti.store.db import Database
 
 DEMO_ACCOUNT = "demo"
 DEMO_TITLE = "ILETI"
 DEMO_CREDITS = 1000
+DEMO_KEY_FILE = "demo.key"
 
 
-async def ensure_demo(db: Database, clock: Clock = SYSTEM_CLOCK) -> str:
-    """The demo account and title (made once), topped up when low, and a new key (older ones
-    revoked): the key."""
+@dataclass(frozen=True, slots=True)
+class DemoKey:
+    key: str
+    kept_in: Path
+
+
+async def ensure_demo(db: Database, settings: Settings, clock: Clock = SYSTEM_CLOCK) -> DemoKey:
+    """The demo account and title (made once), topped up when low, and its key: the one kept
+    in the data directory while it is the demo's and not revoked, else a new one (kept there,
+    the account's older keys revoked)."""
+    kept_in = data_directory(settings.database_url, settings.data_dir) / DEMO_KEY_FILE
+    kept = read_private(kept_in)
     now = clock.now()
     async with db.write() as conn:
         try:
@@ -30,8 +46,17 @@ async def ensure_demo(db: Database, clock: Clock = SYSTEM_CLOCK) -> str:
             await account_store.set_otp(conn, account.id, title=DEMO_TITLE)
         if account.credits < DEMO_CREDITS // 10:
             await account_store.topup(conn, account.id, Balance.MAIN, DEMO_CREDITS, now)
+        if kept:
+            try:
+                record = await key_store.find_key(conn, kept)
+            except NotFound:
+                record = None
+            if record is not None and record.account_id == account.id and not record.revoked:
+                return DemoKey(kept, kept_in)
         for old in await key_store.list_keys(conn, account.id):
             if not old.revoked:
                 await key_store.revoke_key(conn, old.prefix, now)
         key, _ = await key_store.create_key(conn, account.id, now)
-    return key
+        # Kept before the key commits: a key that is not kept is never printed.
+        replace_private(kept_in, key)
+    return DemoKey(key, kept_in)

@@ -1,5 +1,9 @@
 """A key's webhook: where its events go, their secret and schedule, the events that used every
-attempt, replays, and the test event a customer asks for."""
+attempt, replays, and the test event a customer asks for.
+
+A secret is sealed with the installation's key before it is stored; the one made or given by a
+call is returned in clear from that call only.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +18,24 @@ from ileti.domain.webhooks import EventType, WebhookConfig, make_event
 from ileti.store import keys as key_store
 from ileti.store import webhooks as outbox
 from ileti.store.db import Database
+from ileti.store.keyring import Keyring, SecretKeyError
 from ileti.store.webhooks import EventStatus, EventView
 from ileti.wakeups import Wakeups
-from ileti.webhooks.urls import Resolver, UnsafeUrl
+from ileti.webhooks.urls import NotPublic, Resolver, UnsafeUrl
 
-__all__ = ["EventView", "TestEvent", "WebhookChange", "WebhookState", "Webhooks"]
+__all__ = [
+    "EventView",
+    "PrivateReceiver",
+    "TestEvent",
+    "WebhookChange",
+    "WebhookState",
+    "Webhooks",
+]
+
+
+class PrivateReceiver(ValueError):
+    """A webhook URL on this machine or a network that is not public, while private receivers
+    are not allowed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +54,8 @@ class WebhookChange:
 class WebhookState:
     prefix: str
     config: WebhookConfig
+    # The secret's first characters, for telling secrets apart; never the secret.
+    secret_shown: str
     counts: dict[str, int]  # events by state
     # While a rotated-out secret still signs: until when (Unix ms).
     previous_secret_until_ms: int | None
@@ -56,10 +75,12 @@ class Webhooks:
         allow_private: bool = False,
         clock: Clock = SYSTEM_CLOCK,
         wakeups: Wakeups | None = None,
+        keyring: Keyring,
     ) -> None:
         self.db = db
         self.clock = clock
         self.wakeups = wakeups or Wakeups()
+        self.keyring = keyring
         self._resolver = Resolver(allow_private=allow_private)
 
     async def configure(self, key: str, change: WebhookChange) -> tuple[str, str | None]:
@@ -79,7 +100,7 @@ class Webhooks:
         config = replace(
             config,
             url=change.url if change.url is not None else config.url,
-            secret=new_secret or config.secret,
+            secret=self.keyring.seal(new_secret) if new_secret else config.secret,
             attempts=change.attempts if change.attempts is not None else config.attempts,
             backoff=change.backoff if change.backoff is not None else config.backoff,
             events=change.events if change.events is not None else config.events,
@@ -97,9 +118,14 @@ class Webhooks:
                 raise ValueError(f"{record.prefix} has no webhook")
             counts = await outbox.counts(conn, record.id)
         rotating = config.previous_secret and config.previous_until_ms > self.clock.now_ms()
+        try:
+            shown = self.keyring.open(config.secret)[:10] + "…"
+        except SecretKeyError:
+            shown = "(sealed with another secret key)"
         return WebhookState(
             record.prefix,
             config,
+            shown,
             {status.value: counts.get(status.value, 0) for status in EventStatus},
             config.previous_until_ms if rotating else None,
         )
@@ -112,7 +138,8 @@ class Webhooks:
             if config is None:
                 raise ValueError(f"{record.prefix} has no webhook")
             new_secret = signing.new_secret()
-            rotated = config.rotated(new_secret, self.clock.now_ms(), grace_seconds)
+            sealed = self.keyring.seal(new_secret)
+            rotated = config.rotated(sealed, self.clock.now_ms(), grace_seconds)
             await outbox.save_config(conn, record.id, rotated)
         return new_secret
 
@@ -158,5 +185,7 @@ class Webhooks:
         """Refuse a URL the sender would refuse, resolving its name as a call would."""
         try:
             await self._resolver.target(url)
+        except NotPublic as exc:
+            raise PrivateReceiver(f"webhook URL refused: {exc}") from None
         except UnsafeUrl as exc:
             raise ValueError(f"webhook URL refused: {exc}") from None

@@ -15,12 +15,14 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from ileti import codes
+from ileti.access.authenticator import trusted_networks
 from ileti.api.endpoint import new_request_id, record
 from ileti.api.envelope import failure
 from ileti.api.openapi import build_openapi
 from ileti.api.routes import account, blacklist, otp, reports, sms, webhooks
 from ileti.codes import GatewayError
 from ileti.services import Services
+from ileti.validation import quoted
 
 log = structlog.get_logger("ileti.api")
 
@@ -70,6 +72,8 @@ def create_app(services: Services) -> Gateway:
         redirect_slashes=False,
     )
     app.state.services = services
+    # Read once: a value that is not a network stops the start.
+    app.state.trusted_proxies = trusted_networks(services.settings.trusted_proxies)
     app.include_endpoints(
         account.router, reports.router, blacklist.router, sms.router, otp.router, webhooks.router
     )
@@ -87,10 +91,20 @@ def create_app(services: Services) -> Gateway:
     async def http_error(request: Request, exc: HTTPException) -> Response:
         # Unknown paths and wrong methods: the same envelope as every other answer.
         request_id = new_request_id(request)
-        message = f"Unknown path: {request.method} {request.url.path}"
+        method, path = quoted(request.method), quoted(request.url.path, 64)
         if exc.status_code == 405:
-            message += " (every endpoint takes POST)"
-        response = failure(GatewayError(codes.NOT_FOUND, message), request_id)
+            # A known path: HTTP's own answer, saying which method it takes.
+            allow = (exc.headers or {}).get("Allow", "POST")
+            error = GatewayError(
+                codes.NOT_FOUND,
+                f"{method} {path} is not allowed: this endpoint takes {allow} (Allow: {allow}).",
+                headers={"Allow": allow},
+            )
+            response = failure(error, request_id, status=405)
+        else:
+            response = failure(
+                GatewayError(codes.NOT_FOUND, f"Unknown path: {method} {path}"), request_id
+            )
         record("unknown", response.result, 0.0)
         return response
 

@@ -30,10 +30,24 @@ async def read_object(request: Request, max_bytes: int) -> dict[str, Any]:
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        raise GatewayError(codes.INVALID_JSON) from None
+        raise _not_json(request, codes.INVALID_JSON.message) from None
     if not isinstance(body, dict):
-        raise GatewayError(codes.INVALID_JSON, "Request body must be a JSON object.")
+        raise _not_json(request, "Request body must be a JSON object.")
     return body
+
+
+# What HTML forms and ``curl -d`` send; the contract takes JSON only.
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _not_json(request: Request, message: str) -> GatewayError:
+    content_type = request.headers.get("content-type", "").lower()
+    if content_type.startswith(_FORMS):
+        message = (
+            "Request body is form-encoded; send a JSON object with "
+            "Content-Type: application/json (curl: --json or -H 'Content-Type: application/json')."
+        )
+    return GatewayError(codes.INVALID_JSON, message)
 
 
 def _too_large(max_bytes: int) -> GatewayError:
@@ -43,7 +57,8 @@ def _too_large(max_bytes: int) -> GatewayError:
 
 
 def api_key_of(request: Request, body: dict[str, Any]) -> str | None:
-    """The key from the body, else from ``Authorization: Bearer`` or ``X-API-Key``."""
+    """The key from the body, else from ``Authorization: Bearer`` or ``X-API-Key``. An empty
+    ``api_key`` in the body is no key (clients that fill every field send one)."""
     key = body.get("api_key")
     if key is not None:
         if not isinstance(key, str):
@@ -52,7 +67,8 @@ def api_key_of(request: Request, body: dict[str, Any]) -> str | None:
                 "api_key must be a string.",
                 errors=[{"field": "api_key", "message": "must be a string"}],
             )
-        return key
+        if key.strip():
+            return key
     authorization = request.headers.get("authorization")
     if authorization:
         scheme, _, credentials = authorization.partition(" ")

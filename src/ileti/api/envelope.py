@@ -14,10 +14,16 @@ class EnvelopeResponse(Response):
     media_type = "application/json"
 
     def __init__(
-        self, result: ResultCode, payload: dict[str, Any], headers: dict[str, str] | None = None
+        self,
+        result: ResultCode,
+        payload: dict[str, Any],
+        headers: dict[str, str] | None = None,
+        status: int | None = None,
     ) -> None:
         self.result = result
-        super().__init__(orjson.dumps(payload), status_code=result.http_status, headers=headers)
+        super().__init__(
+            orjson.dumps(payload), status_code=status or result.http_status, headers=headers
+        )
 
 
 def success(result: ResultCode, fields: dict[str, Any], request_id: str) -> EnvelopeResponse:
@@ -26,7 +32,9 @@ def success(result: ResultCode, fields: dict[str, Any], request_id: str) -> Enve
     return EnvelopeResponse(result, payload, {"X-Request-Id": request_id})
 
 
-def failure(error: GatewayError, request_id: str) -> EnvelopeResponse:
+def failure(error: GatewayError, request_id: str, status: int | None = None) -> EnvelopeResponse:
+    """The refusal's envelope; ``status`` only where HTTP itself names the problem better than
+    the code's own status (a method not allowed)."""
     payload: dict[str, Any] = {
         "result": False,
         "result_code": error.result.code,
@@ -38,4 +46,4 @@ def failure(error: GatewayError, request_id: str) -> EnvelopeResponse:
     headers = {"X-Request-Id": request_id}
     if error.headers:
         headers.update(error.headers)
-    return EnvelopeResponse(error.result, payload, headers)
+    return EnvelopeResponse(error.result, payload, headers, status)

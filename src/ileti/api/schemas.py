@@ -1,17 +1,72 @@
 """Request and response bodies as the OpenAPI document describes them.
 
 Requests ignore unknown fields (the contract says so); responses may only gain fields within V4.
+
+Request fields are typed strictly (a boolean is no number, ``1.0`` and ``"1"`` are no integers)
+and otherwise passed on as given: the services check their values, name the field and answer
+with the contract's codes (a missing number TS-1025 before an empty text TS-1026…). So a field
+the services require is optional here, and the document marks it required (``_requires``) and
+describes its values exactly where they can be: the document is never stricter than what is
+accepted, and a body it allows is refused only for what no schema can tell (a number that
+exists, a title the account owns, a time not yet past).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, RootModel, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    RootModel,
+    Strict,
+    WithJsonSchema,
+)
 
 from ileti.domain.lifecycle import MessageStatus
+
+
+def _requires(
+    *fields: str, one_of: tuple[str, ...] = (), scheduled: bool = False
+) -> Callable[[dict[str, Any]], None]:
+    """A model's document marks ``fields`` required (dropping their null default: the body may
+    leave them out but not give them as null), one of ``one_of`` given and not null (not empty
+    either, for a text), and with ``scheduled``, the date and time when ``scheduled_sms`` is 1."""
+
+    def mark(schema: dict[str, Any]) -> None:
+        schema["required"] = list(dict.fromkeys([*schema.get("required", ()), *fields]))
+        for name in fields:
+            prop = schema["properties"][name]
+            if prop.get("default", 0) is None:
+                del prop["default"]
+        if one_of:
+            schema["anyOf"] = [
+                {"required": [name], "properties": {name: _GIVEN}} for name in one_of
+            ]
+        if scheduled:
+            schema["if"] = {
+                "required": ["scheduled_sms"],
+                "properties": {"scheduled_sms": {"enum": [1, "1"]}},
+            }
+            schema["then"] = {
+                "required": ["scheduled_date", "scheduled_time"],
+                "properties": {
+                    "scheduled_date": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+                    "scheduled_time": {"type": "string", "pattern": "^[0-9]{1,2}:[0-9]{2}$"},
+                },
+            }
+
+    return mark
+
+
+# One of two fields (``sentto`` or ``mobile``…) names what the request is about: not null, and
+# not an empty text.
+_GIVEN = {"not": {"anyOf": [{"type": "null"}, {"const": ""}]}}
 
 
 class ApiRequest(BaseModel):
@@ -25,10 +80,159 @@ class ApiRequest(BaseModel):
     )
 
 
+# Fields as clients send them ---------------------------------------------------------------------
+
+# Python's whitespace (what ``str.strip`` and ``str.isspace`` see), for patterns that must match
+# exactly what the services strip or call empty.
+_SPACE = "\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+# Control characters other than tab, newline and carriage return (refused in texts and titles).
+_CONTROL = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f"
+# A text says something (a character that is no whitespace) and holds no control character.
+_TEXT_PATTERN = f"^[^{_CONTROL}]*[^{_SPACE}{_CONTROL}][^{_CONTROL}]*$"
+# Sender IDs are 3 to 11 ASCII letters, digits, spaces, dots and dashes, not only spaces.
+_TITLE_PATTERN = "^[A-Za-z0-9 .\\-]*[A-Za-z0-9.\\-][A-Za-z0-9 .\\-]*$"
+
+
+# An OTP text holds TS-CODE (or TS_CODE) where the code goes.
+_OTP_TEXT_PATTERN = f"^[^{_CONTROL}]*TS[-_]CODE[^{_CONTROL}]*$"
+
+
+def _whole(value: object) -> int | None:
+    """A JSON integer: not ``true``, not ``5.0``, not ``"5"``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return None
+
+
+def _phone(value: object) -> object:
+    if value is None or isinstance(value, str):
+        return value
+    whole = _whole(value)
+    if whole is None:
+        raise ValueError("must be a string or an integer")
+    if whole < 0:
+        raise ValueError("must not be negative")
+    return whole
+
+
+def _phones(value: object) -> object:
+    if value is None:
+        return value
+    if not isinstance(value, list):
+        raise ValueError("must be an array of numbers")
+    # A list of 100,000 is checked on every group: by its items' types first, at C speed.
+    kinds = set(map(type, value))
+    if kinds <= {str} or (kinds <= {str, int} and min(i for i in value if type(i) is int) >= 0):
+        return value
+    for index, item in enumerate(value):
+        if type(item) is not str and (type(item) is not int or item < 0):
+            raise ValueError(f"item {index} must be a string or a non-negative integer")
+    return value
+
+
+def _code_or_none(value: object) -> object:
+    if value is None or isinstance(value, str) or _whole(value) is not None:
+        return value
+    raise ValueError("must be 0, 1, 2 or 'auto'")
+
+
+def _otp_code(value: object) -> object:
+    if value is None or isinstance(value, str) or _whole(value) is not None:
+        return value
+    raise ValueError("must be 4 to 6 digits")
+
+
+def _flag(value: object) -> object:
+    if value is None or isinstance(value, str) or _whole(value) is not None:
+        return value
+    raise ValueError("must be 1 or 0")
+
+
+_PHONE_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "minLength": 1, "description": "`905321234567`, `+90 532 …`, `0532 …`"},
+        # 16 digits at most; the JSON reader takes larger integers as floats.
+        {"type": "integer", "minimum": 0, "maximum": 10**16 - 1},
+    ]
+}
+# A phone number as people write one; the services normalise it (TS-1034 for one that is no
+# number, or cannot receive SMS).
+Phone = Annotated[str | int | None, PlainValidator(_phone), WithJsonSchema(_PHONE_SCHEMA)]
+# Where another field may stand in for it (``sentto`` or ``mobile``), or as a filter.
+OptionalPhone = Annotated[
+    str | int | None,
+    PlainValidator(_phone),
+    WithJsonSchema({"anyOf": [*_PHONE_SCHEMA["anyOf"], {"type": "null"}]}),
+]
+PhoneList = Annotated[
+    list[str | int] | None,
+    PlainValidator(_phones),
+    WithJsonSchema({"type": "array", "items": _PHONE_SCHEMA, "minItems": 1, "maxItems": 100_000}),
+]
+# 0, 1, 2 (also as strings) or "auto"; null: the default.
+LangCode = Annotated[
+    int | str | None,
+    PlainValidator(_code_or_none),
+    WithJsonSchema({"enum": [0, 1, 2, "0", "1", "2", "auto", None]}),
+]
+OtpLangCode = Annotated[
+    int | str | None,
+    PlainValidator(_code_or_none),
+    WithJsonSchema({"enum": [0, 1, 2, "0", "1", "2", None]}),
+]
+ScheduledFlag = Annotated[
+    int | str | None, PlainValidator(_flag), WithJsonSchema({"enum": [0, 1, "0", "1", None]})
+]
+# What a user typed: 4 to 6 digits (a string keeps leading zeros), spaces around it ignored.
+OtpCode = Annotated[
+    str | int | None,
+    PlainValidator(_otp_code),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": f"^[{_SPACE}]*[0-9]{{4,6}}[{_SPACE}]*$"},
+                {"type": "integer", "minimum": 1000, "maximum": 999999},
+            ]
+        }
+    ),
+]
+Whole = Annotated[int, Strict()]
+Text = Annotated[str, Strict()]
+# A message's text: something that is not whitespace, no control character but tab, newline
+# and carriage return.
+MessageText = Annotated[
+    str | None,
+    Strict(),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _TEXT_PATTERN,
+            "description": "Not only spaces; no control characters but tab, newline, CR.",
+        }
+    ),
+]
+# A sender ID the account owns and the operator approved (case-sensitive).
+Title = Annotated[
+    str | None,
+    Strict(),
+    WithJsonSchema({"type": "string", "pattern": _TITLE_PATTERN, "minLength": 3, "maxLength": 11}),
+]
+
+
+class FieldWarning(BaseModel):
+    field: str = Field(description="The field it concerns; empty when none is meant.")
+    message: str
+
+
 class Envelope(BaseModel):
     result: bool
     result_code: str = Field(pattern=r"^TS-\d{4}$")
     result_message: str
+    warnings: list[FieldWarning] | None = Field(
+        default=None,
+        description="What the request was accepted despite: fields it ignored, an encoding"
+        " other than the one asked for, letters a transliteration changed. Absent when none.",
+    )
 
 
 class FieldError(BaseModel):
@@ -82,41 +286,73 @@ class TitleListResponse(Envelope):
     titles: list[TitleItem]
 
 
-Number = str | int
-
-
 class ScheduleFields(ApiRequest):
-    sms_lang: int | str | None = Field(
+    sms_lang: LangCode = Field(
         default=None, description="0 English, 1 Turkish, 2 Unicode (default), or 'auto'."
     )
-    content_type: int | None = Field(
-        default=None, description="0 Transactional (default), 1 High Quality, 2 Advertising."
+    content_type: Whole | None = Field(
+        default=None,
+        json_schema_extra={"enum": [0, 1, 2, None]},
+        description="0 Transactional (default), 1 High Quality, 2 Advertising.",
     )
-    scheduled_sms: int | str | bool | None = Field(default=None, description="1: scheduled.")
-    scheduled_date: str | None = Field(default=None, description="YYYY-MM-DD, Europe/Istanbul.")
-    scheduled_time: str | None = Field(default=None, description="HH:MM, Europe/Istanbul.")
-    validity_minutes: int | None = Field(
-        default=None, ge=1, le=4320, description="Expiry after dispatch; default 1440."
+    scheduled_sms: ScheduledFlag = Field(
+        default=None, description="1: at `scheduled_date` and `scheduled_time`; 0: now."
+    )
+    scheduled_date: Text | None = Field(
+        default=None, description="YYYY-MM-DD, Europe/Istanbul; read when scheduled_sms is 1."
+    )
+    scheduled_time: Text | None = Field(
+        default=None, description="HH:MM, Europe/Istanbul; read when scheduled_sms is 1."
+    )
+    validity_minutes: Whole | None = Field(
+        default=None,
+        json_schema_extra={"minimum": 1, "maximum": 4320},
+        description="Expiry after dispatch, 1 to 4320; default 1440.",
     )
 
 
 class SmsSendRequest(ScheduleFields):
-    title: str | None = Field(default=None, description="Sender ID, case-sensitive, active.")
-    text: str | None = None
-    sentto: Number | None = Field(default=None, description="Recipient; wins over `mobile`.")
-    mobile: Number | None = Field(default=None, description="Recipient, as the SDKs send it.")
+    model_config = ConfigDict(
+        json_schema_extra=_requires("title", "text", one_of=("sentto", "mobile"), scheduled=True)
+    )
+
+    title: Title = Field(default=None, description="Sender ID, case-sensitive, active.")
+    text: MessageText = None
+    sentto: OptionalPhone = Field(default=None, description="Recipient; wins over `mobile`.")
+    mobile: OptionalPhone = Field(default=None, description="Recipient, as the SDKs send it.")
 
 
 class GroupSendRequest(ScheduleFields):
-    title: str | None = None
-    text: str | None = None
-    sentto: list[Number] | None = Field(default=None, description="Up to 100,000 recipients.")
+    model_config = ConfigDict(
+        json_schema_extra=_requires("title", "text", "sentto", scheduled=True)
+    )
+
+    title: Title = Field(default=None, description="Sender ID, case-sensitive, active.")
+    text: MessageText = Field(default=None, description="The one text every recipient gets.")
+    sentto: PhoneList = Field(
+        default=None,
+        description="The recipients, up to 100,000: an array of numbers, each in any form"
+        " `/sms/send` takes. Invalid and repeated ones are left out (`rejected`).",
+    )
 
 
 class GroupSendMixedRequest(ScheduleFields):
-    title: str | None = None
-    text: list[str] | None = Field(default=None, description="One text per recipient.")
-    sentto: list[Number] | None = Field(default=None, description="Same length as `text`.")
+    model_config = ConfigDict(
+        json_schema_extra=_requires("title", "text", "sentto", scheduled=True)
+    )
+
+    title: Title = Field(default=None, description="Sender ID, case-sensitive, active.")
+    text: Annotated[
+        list[Text] | None,
+        WithJsonSchema(
+            {"type": "array", "items": {"type": "string", "pattern": _TEXT_PATTERN}, "minItems": 1}
+        ),
+    ] = Field(default=None, description="An array: the text of each recipient, in order.")
+    sentto: PhoneList = Field(
+        default=None,
+        description="An array of as many numbers as `text` has texts: `text[i]` goes to"
+        " `sentto[i]`.",
+    )
 
 
 class SendResponse(Envelope):
@@ -148,15 +384,6 @@ _DAY_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CURSOR_TEXT = re.compile(r"[0-9a-f]{16}")
 
 
-def _whole(value: object) -> int | None:
-    """An integer as JSON Schema counts them: ``5`` and ``5.0``, but not ``true`` or ``"5"``."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
-
-
 def _id(value: object) -> int:
     whole = _whole(value)
     if whole is not None and 0 < whole <= _MAX_ID:
@@ -186,14 +413,6 @@ def _position(value: object) -> int:
     if isinstance(value, str) and _CURSOR_TEXT.fullmatch(value):
         return int(value, 16)
     raise ValueError("must be the next_cursor of an earlier page")
-
-
-def _phone_text(value: object) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if isinstance(value, str):
-        return value
-    raise ValueError("must be a string (or an integer)")
 
 
 # The SDKs send ids as integers or as strings of digits.
@@ -232,11 +451,6 @@ PageSize = Annotated[
         {"type": "integer", "minimum": 1, "maximum": 1000, "description": "Rows per page."}
     ),
 ]
-PhoneText = Annotated[
-    str,
-    PlainValidator(_phone_text),
-    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "integer"}]}),
-]
 
 
 def cursor_of(position: int) -> str:
@@ -265,7 +479,7 @@ class MessageReportRequest(PageRequest):
     date_to: IstanbulDay | None = Field(default=None, description="Last day, inclusive.")
     status: MessageStatus | None = None
     title: str | None = Field(default=None, pattern=r"^[A-Za-z0-9 .\-]{3,11}$")
-    number: PhoneText | None = Field(default=None, description="Recipient, in any accepted form.")
+    number: OptionalPhone = Field(default=None, description="Recipient, in any accepted form.")
     group_id: MessageId | None = None
 
 
@@ -279,7 +493,7 @@ class SummaryRequest(ApiRequest):
 
 
 class BlacklistNumberRequest(ApiRequest):
-    number: PhoneText = Field(description="The number, in any accepted form.")
+    number: Phone = Field(description="The number, in any accepted form.")
 
 
 class MessageFields(BaseModel):
@@ -294,6 +508,9 @@ class MessageFields(BaseModel):
     sent_at: dt.datetime | None
     done_at: dt.datetime | None
     error_reason: str | None
+    scheduled_at: dt.datetime | None = Field(
+        description="When a scheduled message is due (null when it was sent at once)."
+    )
 
 
 class MessageStatusResponse(Envelope, MessageFields):
@@ -316,6 +533,9 @@ class GroupStatusResponse(Envelope):
     accepted: int
     number_of_sms: int = Field(description="Segments in all.")
     created_at: dt.datetime
+    scheduled_at: dt.datetime | None = Field(
+        description="When a scheduled group is due (null when it was sent at once)."
+    )
     counts: StatusCounts
 
 
@@ -366,25 +586,41 @@ class WebhookTestResponse(Envelope):
 
 
 class OtpFields(ApiRequest):
-    mobile: Number | None = Field(default=None, description="The recipient.")
-    sentto: Number | None = Field(default=None, description="The recipient; wins over `mobile`.")
-    digits: int | None = Field(default=None, description="4 to 6 digits; default 6.")
-    ttl_seconds: int | None = Field(default=None, description="60 to 1800 s; default 300.")
+    mobile: OptionalPhone = Field(default=None, description="The recipient.")
+    sentto: OptionalPhone = Field(default=None, description="The recipient; wins over `mobile`.")
+    digits: Whole | None = Field(
+        default=None,
+        json_schema_extra={"minimum": 4, "maximum": 6},
+        description="4 to 6 digits; default 6.",
+    )
+    ttl_seconds: Whole | None = Field(
+        default=None,
+        json_schema_extra={"minimum": 60, "maximum": 1800},
+        description="60 to 1800 s; default 300.",
+    )
 
 
 class OtpSendRequest(OtpFields):
-    lang: int | None = Field(
+    model_config = ConfigDict(json_schema_extra=_requires(one_of=("sentto", "mobile")))
+
+    lang: OtpLangCode = Field(
         default=None,
         description="0 English, 1 Turkish, 2 Arabic (default): template language and encoding.",
     )
 
 
 class OtpDetailedRequest(OtpFields):
-    title: str | None = Field(default=None, description="Sender ID, case-sensitive, active.")
-    text: str | None = Field(
-        default=None, description="Contains TS-CODE (or TS_CODE); each one becomes the code."
+    model_config = ConfigDict(
+        json_schema_extra=_requires("title", "text", one_of=("sentto", "mobile"))
     )
-    lang: int | str | None = Field(
+
+    title: Title = Field(default=None, description="Sender ID, case-sensitive, active.")
+    text: Annotated[
+        str | None,
+        Strict(),
+        WithJsonSchema({"type": "string", "pattern": _OTP_TEXT_PATTERN}),
+    ] = Field(default=None, description="Contains TS-CODE (or TS_CODE); each one becomes the code.")
+    lang: LangCode = Field(
         default=None, description="Encoding: 0 English, 1 Turkish, 2 Unicode (default), 'auto'."
     )
 
@@ -399,11 +635,15 @@ class OtpSendResponse(SendResponse):
 
 
 class OtpVerifyRequest(ApiRequest):
-    otp_id: str | None = Field(default=None, description="The OTP to check; or give `mobile`.")
-    mobile: Number | None = Field(
+    model_config = ConfigDict(json_schema_extra=_requires("code", one_of=("otp_id", "mobile")))
+
+    otp_id: Annotated[str | None, Strict()] = Field(
+        default=None, description="The OTP to check; or give `mobile`."
+    )
+    mobile: OptionalPhone = Field(
         default=None, description="The number whose latest live OTP is checked."
     )
-    code: str | int | None = Field(default=None, description="The code the user typed.")
+    code: OtpCode = Field(default=None, description="The code the user typed.")
 
 
 class OtpVerifyResponse(Envelope):

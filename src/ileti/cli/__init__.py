@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ileti.cli import (  # noqa: F401  (each registers its commands)
     admin,
+    blacklist,
     otp,
     prices,
-    serve,
+    processes,
     smsc,
     webhooks,
 )

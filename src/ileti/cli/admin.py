@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ileti.accounts.accounts import AccountChange, AccountView, TitleView
-from ileti.accounts.keys import KeyRecord
 from ileti.cli.app import app
 from ileti.cli.common import lira_to_kurus, run_with_services, show
-from ileti.domain.keys import normalise_networks
 from ileti.domain.permissions import Permission
-from ileti.domain.pricing import Balance
 from ileti.domain.titles import TitleStatus
-from ileti.services import Services
+
+if TYPE_CHECKING:
+    from ileti.accounts.accounts import AccountView, TitleView
+    from ileti.accounts.keys import KeyRecord
+    from ileti.services import Services
 
 account_app = typer.Typer(help="Customer accounts and their balances.", no_args_is_help=True)
 key_app = typer.Typer(help="API keys.", no_args_is_help=True)
@@ -79,6 +79,8 @@ def account_topup(
     json_output: JsonFlag = False,
 ) -> None:
     """Add credits or international balance: a ledger entry, never an overwrite."""
+    from ileti.domain.pricing import Balance
+
     if (credits is None) == (international is None):
         raise typer.BadParameter("give exactly one of --credits or --international")
     if credits is not None:
@@ -111,6 +113,8 @@ def account_set(
     ] = None,
 ) -> None:
     """Suspend or reactivate an account, switch its international sending, set its OTPs."""
+    from ileti.accounts.accounts import AccountChange
+
     if status not in (None, "active", "inactive"):
         raise typer.BadParameter("status is active or inactive")
 
@@ -157,6 +161,8 @@ def key_create(
     ] = None,
 ) -> None:
     """Create a key. The key is printed on the last line, once: it is stored only as a hash."""
+    from ileti.domain.keys import normalise_networks
+
     try:
         cidrs = normalise_networks(allow_ip or [])
     except ValueError as exc:

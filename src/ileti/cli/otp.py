@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ileti.cli.app import app
 from ileti.cli.common import run_with_services, show
-from ileti.domain.otp import OtpLang
-from ileti.services import Services
+
+if TYPE_CHECKING:
+    from ileti.services import Services
 
 otp_app = typer.Typer(help="One-time passwords: the texts /otp/send uses.", no_args_is_help=True)
 template_app = typer.Typer(
@@ -40,6 +41,7 @@ def template_list(json_output: JsonFlag = False) -> None:
 @template_app.command("set")
 def template_set(lang: Lang, text: str) -> None:
     """Replace a language's text; it must contain TS-CODE, which becomes the code."""
+    from ileti.domain.otp import OtpLang
 
     async def work(services: Services) -> None:
         await services.otps.set_template(OtpLang(lang), text)
@@ -51,6 +53,7 @@ def template_set(lang: Lang, text: str) -> None:
 @template_app.command("reset")
 def template_reset(lang: Lang) -> None:
     """Go back to the text that ships."""
+    from ileti.domain.otp import OtpLang
 
     async def work(services: Services) -> None:
         await services.otps.reset_template(OtpLang(lang))

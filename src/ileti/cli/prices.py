@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ileti.cli.app import app
 from ileti.cli.common import lira_to_kurus, run_with_services, show
-from ileti.domain.pricing import DEFAULT_PRICES
-from ileti.services import Services
+
+if TYPE_CHECKING:
+    from ileti.services import Services
 
 price_app = typer.Typer(
     help="Prices per segment for destinations outside Turkey, in TRY.", no_args_is_help=True
@@ -58,6 +59,7 @@ def price_list(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Every price in force: the operator's own over the shipped table."""
+    from ileti.domain.pricing import DEFAULT_PRICES
 
     async def work(services: Services) -> dict[str, int]:
         return await services.prices.table()

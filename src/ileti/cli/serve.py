@@ -1,4 +1,6 @@
-"""``ileti serve``: the gateway in one process on the embedded database."""
+"""What runs in the gateway's processes (``ileti serve``, ``api``, ``worker``): uvicorn and
+the worker, started and stopped in order. The commands are in ``cli/processes.py``, which
+imports this only when one of them starts."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ import math
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
 
 import structlog
 import typer
@@ -17,9 +18,8 @@ import uvloop
 from prometheus_client import start_http_server
 
 from ileti import logs
-from ileti.accounts.demo import DEMO_ACCOUNT, DEMO_TITLE, ensure_demo
+from ileti.accounts.demo import DEMO_ACCOUNT, DEMO_TITLE, DemoKey, ensure_demo
 from ileti.api.app import create_app
-from ileti.cli.app import app
 from ileti.cli.common import run_with_services
 from ileti.config import Settings, get_settings
 from ileti.dispatch.worker import Worker
@@ -39,16 +39,19 @@ class _ApiServer(uvicorn.Server):
 
 
 def _api_server(services: Services, host: str, port: int) -> uvicorn.Server:
+    # httptools, with the limits on heads, stalls and connections per address uvicorn lacks.
+    from ileti.api.protocol import http_protocol
+
     config = uvicorn.Config(
         create_app(services),
         host=host,
         port=port,
         loop="uvloop",
-        http="httptools",
+        http=http_protocol(services.settings),
         access_log=False,
         log_config=None,
         server_header=False,
-        # X-Forwarded-For is read by the API alone, and only when trust_forwarded_for says so.
+        # X-Forwarded-For is read by the API alone, from ILETI_TRUSTED_PROXIES only.
         proxy_headers=False,
         lifespan="on",
         timeout_graceful_shutdown=math.ceil(services.settings.shutdown_seconds),
@@ -81,7 +84,9 @@ async def _run(settings: Settings, host: str, port: int, *, api: bool, worker: b
     signals = _Signals()
     try:
         services = Services.create(settings, db)
-        runner = Worker(settings, db, services.clock) if worker else None
+        if (warning := services.keyring.warning) is not None:
+            log.warning("secret_key_not_set", detail=warning)
+        runner = Worker(settings, db, services.clock, services.keyring) if worker else None
         server = _api_server(services, host, port) if api else None
         parts: dict[str, asyncio.Task[None]] = {}
         if runner is not None:
@@ -158,58 +163,49 @@ def _start(*, demo: bool, host: str, port: int) -> Settings:
     migrate.upgrade(settings.database_url, settings.database_schema)
     if demo:
 
-        async def demo_key(services: Services) -> str:
-            return await ensure_demo(services.db, services.clock)
+        async def demo_key(services: Services) -> DemoKey:
+            return await ensure_demo(services.db, services.settings, services.clock)
 
-        key = run_with_services(demo_key, settings)
-        base = f"http://{host}:{port}"
-        typer.echo(
-            f"\nDemo account '{DEMO_ACCOUNT}' with title '{DEMO_TITLE}'. Its key:\n\n  {key}\n\n"
-            "Try it:\n\n"
-            f"  curl -s {base}/balance -H 'Content-Type: application/json' "
-            f'-d \'{{"api_key": "{key}"}}\'\n\n'
-            f"  curl -s {base}/sms/send -H 'Content-Type: application/json' "
-            f'-d \'{{"api_key": "{key}", "title": "{DEMO_TITLE}", '
-            '"sentto": "905321234567", "text": "Merhaba!"}\'\n\n'
-            f"  curl -s {base}/sms/status -H 'Content-Type: application/json' "
-            f'-d \'{{"api_key": "{key}", "sms_id": 1}}\'\n',
-        )
+        typer.echo(_demo_text(run_with_services(demo_key, settings), f"http://{host}:{port}"))
     _tune_gc()
     return settings
 
 
-Host = Annotated[str, typer.Option(help="Address to listen on.")]
-Port = Annotated[int, typer.Option(help="Port to listen on.")]
+def _demo_text(demo: DemoKey, base: str) -> str:
+    """The demo's key, and lines to paste into a shell: the balance, then a message and its
+    status a second later (by then the simulator has delivered it)."""
+    key, json_body = demo.key, "-H 'Content-Type: application/json' -d"
+    send = (
+        f'{{"api_key": "{key}", "title": "{DEMO_TITLE}", "sentto": "905321234567",'
+        ' "text": "Merhaba!"}'
+    )
+    return (
+        f"\nDemo account '{DEMO_ACCOUNT}' with title '{DEMO_TITLE}'. Its key, the same at every"
+        f" start (kept in {demo.kept_in}):\n\n  {key}\n\n"
+        "Try it in another terminal: the balance, then a message and, a second later, its"
+        " status:\n\n"
+        f'  curl -s {base}/balance {json_body} \'{{"api_key": "{key}"}}\'; echo\n\n'
+        f"  sent=$(curl -s {base}/sms/send {json_body} '{send}'); echo \"$sent\"\n"
+        """  id=$(echo "$sent" | sed 's/.*"sms_id":\\([0-9]*\\).*/\\1/')\n"""
+        f"  sleep 1; curl -s {base}/sms/status {json_body}"
+        f""" '{{"api_key": "{key}", "sms_id": '"$id"'}}'; echo\n"""
+    )
 
 
-@app.command()
-def serve(
-    host: Host = "127.0.0.1",
-    port: Port = 8000,
-    demo: Annotated[
-        bool, typer.Option("--demo", help="Create a demo account, title and key; print the key.")
-    ] = False,
-) -> None:
-    """Run the whole gateway in one process: the API, the dispatcher, receipts, and (with no
-    carriers configured) the built-in SMSC simulator."""
+def run_serve(host: str, port: int, *, demo: bool) -> None:
+    """The whole gateway in one process."""
     settings = _start(demo=demo, host=host, port=port)
     uvloop.run(_run(settings, host, port, api=True, worker=True))
 
 
-@app.command("api")
-def api_command(host: Host = "127.0.0.1", port: Port = 8000) -> None:
-    """Run the API alone (scale out: any number of these, and workers, on one PostgreSQL)."""
+def run_api(host: str, port: int) -> None:
+    """The API alone."""
     settings = _start(demo=False, host=host, port=port)
     uvloop.run(_run(settings, host, port, api=True, worker=False))
 
 
-@app.command("worker")
-def worker_command(
-    metrics_port: Annotated[
-        int | None, typer.Option(help="Serve Prometheus metrics on this port (127.0.0.1).")
-    ] = None,
-) -> None:
-    """Run the dispatcher, receipts and housekeeping alone, without the API."""
+def run_worker(metrics_port: int | None) -> None:
+    """The worker alone; its metrics on a port of its own, if asked."""
     settings = _start(demo=False, host="", port=0)
     if metrics_port is not None:
         # The API serves /metrics itself; a worker on its own needs a port of its own.

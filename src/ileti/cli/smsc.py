@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import signal
+from collections import Counter
 from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import structlog
 import typer
 
-from ileti import logs
-from ileti.carriers.simulator import IdForm, SimulatorConfig, SmscSimulator
 from ileti.cli.app import app
+
+if TYPE_CHECKING:
+    from ileti.carriers.simulator import SimulatorConfig, SmscSimulator
+
+
+class IdFormName(StrEnum):
+    """The simulator's ``IdForm`` values, named here so that reading the command line does not
+    load the simulator (a test checks that the two agree)."""
+
+    DECIMAL = "decimal"
+    DECIMAL_PADDED = "decimal-padded"
+    HEX = "hex"
+    HEX_UPPER = "hex-upper"
+    HEX_PADDED = "hex-padded"
 
 
 def parse_outcomes(text: str) -> dict[str, float]:
@@ -28,7 +43,11 @@ def parse_outcomes(text: str) -> dict[str, float]:
     return weights
 
 
-async def run_smsc(config: SimulatorConfig) -> None:
+async def run_smsc(config: SimulatorConfig, submissions_file: Path | None = None) -> None:
+    import structlog
+
+    from ileti.carriers.simulator import SmscSimulator
+
     smsc = SmscSimulator(config)
     await smsc.start()
     stop = asyncio.Event()
@@ -37,7 +56,19 @@ async def run_smsc(config: SimulatorConfig) -> None:
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
     await smsc.stop()
+    if submissions_file is not None:
+        _write_submissions(smsc, submissions_file)
     structlog.get_logger().info("smsc_stopped", **asdict(smsc.stats))
+
+
+def _write_submissions(smsc: SmscSimulator, path: Path) -> None:
+    """Each destination the simulator accepted submits for, and how many, as JSON."""
+    accepted: Counter[str] = Counter()
+    for (destination, _), times in smsc.submissions.items():
+        accepted[destination] += times
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(accepted))
+    os.replace(partial, path)
 
 
 @app.command()
@@ -73,18 +104,26 @@ def smsc(
         float | None, typer.Option(help="Chance per submit of dropping the connection.")
     ] = None,
     id_form: Annotated[
-        IdForm | None, typer.Option(help="Form of the message ids in submit_sm_resp.")
+        IdFormName | None, typer.Option(help="Form of the message ids in submit_sm_resp.")
     ] = None,
     receipt_id_form: Annotated[
-        IdForm | None, typer.Option(help="Form of the ids in receipts (default: as in resp).")
+        IdFormName | None,
+        typer.Option(help="Form of the ids in receipts (default: as in resp)."),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for reproducible randomness.")] = None,
     stats_file: Annotated[
         Path | None,
         typer.Option(help="Write the counts as JSON to this file every 0.5 s and on exit."),
     ] = None,
+    submissions_file: Annotated[
+        Path | None,
+        typer.Option(help="On exit, write each destination submitted to, with how often, as JSON."),
+    ] = None,
 ) -> None:
     """Run an SMPP 3.4 SMSC simulator that accepts any login and delivers every message."""
+    from ileti import logs
+    from ileti.carriers.simulator import IdForm, SimulatorConfig
+
     if (system_id is None) != (password is None):
         raise typer.BadParameter("--system-id and --password go together")
     overrides = {
@@ -96,8 +135,8 @@ def smsc(
         "throttle_rate": throttle_rate,
         "reject_share": reject_share,
         "drop_chance": drop_chance,
-        "id_form": id_form,
-        "receipt_id_form": receipt_id_form,
+        "id_form": IdForm(id_form) if id_form is not None else None,
+        "receipt_id_form": IdForm(receipt_id_form) if receipt_id_form is not None else None,
         "seed": seed,
         "stats_file": str(stats_file) if stats_file is not None else None,
     }
@@ -117,4 +156,4 @@ def smsc(
     except ImportError:
         runner = asyncio.Runner()
     with runner:
-        runner.run(run_smsc(settings))
+        runner.run(run_smsc(settings, submissions_file))

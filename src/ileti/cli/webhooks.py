@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ileti.accounts.webhooks import EventView, WebhookChange, WebhookState
 from ileti.cli.app import app
 from ileti.cli.common import run_with_services, show, show_one
-from ileti.config import get_settings
-from ileti.domain.webhooks import EventType
-from ileti.services import Services
+
+if TYPE_CHECKING:
+    from ileti.accounts.webhooks import EventView, WebhookState
+    from ileti.domain.webhooks import EventType
+    from ileti.services import Services
 
 webhook_app = typer.Typer(help="Webhooks: where each key's events go.", no_args_is_help=True)
 app.add_typer(webhook_app, name="webhook")
@@ -50,15 +51,13 @@ def _backoff(value: str) -> tuple[float, ...]:
 
 
 def _events(value: str) -> frozenset[EventType]:
+    from ileti.domain.webhooks import EventType
+
     try:
         return frozenset(EventType(item) for item in _list(value, "event"))
     except ValueError:
         names = ", ".join(e.value for e in EventType)
         raise typer.BadParameter(f"events are among: {names}") from None
-
-
-def _masked(secret: str) -> str:
-    return secret[:10] + "…"
 
 
 @webhook_app.command("set")
@@ -82,7 +81,11 @@ def webhook_set(
     ] = None,
     enabled: Annotated[bool | None, typer.Option("--on/--off", help="Deliver or hold.")] = None,
 ) -> None:
-    """Set a key's webhook. A new secret is printed on the last line, once."""
+    """Set a key's webhook. The secret is printed on the last line only when this call sets
+    one: the one made for a new webhook, or the one given with --secret; changing the other
+    settings of a webhook keeps its secret and prints none (rotate-secret makes a new one)."""
+    from ileti.accounts.webhooks import PrivateReceiver, WebhookChange
+
     change = WebhookChange(
         url=url,
         secret=secret,
@@ -93,7 +96,15 @@ def webhook_set(
     )
 
     async def work(services: Services) -> tuple[str, str | None]:
-        return await services.webhooks.configure(key, change)
+        try:
+            return await services.webhooks.configure(key, change)
+        except PrivateReceiver as refused:
+            # This command checks the URL with its own settings, not the server's.
+            raise ValueError(
+                f"{refused}. To allow receivers on private addresses, set"
+                " ILETI_WEBHOOK_ALLOW_PRIVATE=1 for this command too (as for the server),"
+                " e.g. ILETI_WEBHOOK_ALLOW_PRIVATE=1 ileti webhook set ..."
+            ) from None
 
     prefix, new_secret = run_with_services(work)
     typer.echo(f"webhook of {prefix} set")
@@ -119,7 +130,7 @@ def webhook_show(key: str, json_output: JsonFlag = False) -> None:
         "events": sorted(e.value for e in config.events),
         "attempts": config.attempts,
         "backoff": ",".join(f"{d:g}" for d in config.backoff),
-        "secret": _masked(config.secret),
+        "secret": state.secret_shown,
         "previous_secret_until": _iso(until) if until is not None else None,
         **state.counts,
     }
@@ -135,6 +146,8 @@ def webhook_rotate_secret(
     ] = None,
 ) -> None:
     """A new secret, printed on the last line; the old one signs too during the grace period."""
+    from ileti.config import get_settings
+
     grace = grace_hours if grace_hours is not None else get_settings().webhook_grace_hours
 
     async def work(services: Services) -> str:

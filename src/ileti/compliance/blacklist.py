@@ -10,6 +10,7 @@ from __future__ import annotations
 from ileti import codes
 from ileti.codes import GatewayError
 from ileti.domain.clock import SYSTEM_CLOCK, Clock
+from ileti.store import accounts as account_store
 from ileti.store import blacklist as store
 from ileti.store.blacklist import ListedNumber, Removal
 from ileti.store.db import Database
@@ -47,3 +48,28 @@ class Blacklist:
         """Listed numbers, newest first, and where the next page starts (None: the last)."""
         async with self.db.read() as conn:
             return await store.listed_page(conn, account_id, limit=limit, before=before)
+
+    # The operator's calls, for an account named by its name (``NotFound`` if there is none),
+    # with the same rules as the account's own.
+
+    async def add_for(self, account: str, number: object) -> str:
+        return await self.add(await self._account_id(account), number)
+
+    async def remove_for(self, account: str, number: object) -> str:
+        return await self.remove(await self._account_id(account), number)
+
+    async def listed(self, account: str, limit: int) -> list[ListedNumber]:
+        """Up to ``limit`` listed numbers, newest first."""
+        account_id = await self._account_id(account)
+        found: list[ListedNumber] = []
+        before: int | None = None
+        while len(found) < limit:
+            page, before = await self.page(account_id, min(limit - len(found), 1000), before)
+            found += page
+            if before is None:
+                break
+        return found
+
+    async def _account_id(self, account: str) -> int:
+        async with self.db.read() as conn:
+            return (await account_store.find_account(conn, account)).id

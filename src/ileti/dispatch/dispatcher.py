@@ -25,7 +25,7 @@ from ileti.dispatch.routing import RoutingTable
 from ileti.domain import priority
 from ileti.domain.clock import SYSTEM_CLOCK, Clock
 from ileti.domain.encoding import MAX_CONCATENATED, parse_sms_lang, split
-from ileti.domain.lifecycle import NOT_SENT, SUBMITTED, MessageStatus
+from ileti.domain.lifecycle import NOT_SENT, SUBMITTED, UNRECORDED, MessageStatus
 from ileti.store import delivery, lifecycle, otp
 from ileti.store import queue as q
 from ileti.store.db import Database
@@ -34,6 +34,10 @@ from ileti.store.queue import Claimed
 
 log = structlog.get_logger("ileti.dispatch")
 RECORD_EVERY = 250
+NOT_DISPATCHED = "validity ended before dispatch"
+MAY_HAVE_REACHED = (
+    "validity ended after a claim whose outcome was not recorded; it may have reached the operator"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,8 +271,11 @@ class Dispatcher:
                 )
             else:
                 failed.setdefault(outcome.reason, []).append(outcome.message.id)
-        if stale:
-            failed.setdefault("validity ended before dispatch", []).extend(m.id for m in stale)
+        # A stale message claimed before (its entry counts the claims) may have been handed to
+        # an operator by a worker that died before recording it: never "not dispatched".
+        unrecorded = [m.id for m in stale if m.attempts > 1]
+        if len(unrecorded) < len(stale):
+            failed.setdefault(NOT_DISPATCHED, []).extend(m.id for m in stale if m.attempts <= 1)
         recorded = [
             (
                 o.message.id,
@@ -296,12 +303,12 @@ class Dispatcher:
             for reason, failed_ids in failed.items():
                 moved = await lifecycle.finish(conn, failed_ids, NOT_SENT, now, reason)
                 finished[NOT_SENT.target] += len(moved)
-            await q.dequeue(
-                conn,
-                [m.id for m in done] + [i for ids in failed.values() for i in ids],
-            )
+            moved = await lifecycle.finish(conn, unrecorded, UNRECORDED, now, MAY_HAVE_REACHED)
+            finished[UNRECORDED.target] += len(moved)
+            ended = [i for ids in failed.values() for i in ids] + unrecorded
+            await q.dequeue(conn, [m.id for m in done] + ended)
             # An OTP's code stays in the database only until its message has left.
-            leaving = {o.message.id for o in sent} | {i for ids in failed.values() for i in ids}
+            leaving = {o.message.id for o in sent} | set(ended)
             await otp.redact(
                 conn,
                 [
@@ -313,6 +320,7 @@ class Dispatcher:
         metrics.DISPATCHED.labels("sent").inc(len(sent))
         metrics.DISPATCHED.labels("retry").inc(len(retry))
         metrics.DISPATCHED.labels("failed").inc(sum(len(ids) for ids in failed.values()))
+        metrics.DISPATCHED.labels("unrecorded").inc(len(unrecorded))
         metrics.count_finished(finished)
 
 

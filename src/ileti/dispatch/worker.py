@@ -18,16 +18,24 @@ from ileti.dispatch.sweeper import Sweeper
 from ileti.dispatch.upkeep import Upkeep
 from ileti.domain.clock import SYSTEM_CLOCK, Clock
 from ileti.store.db import Database
+from ileti.store.keyring import Keyring
 from ileti.webhooks.sender import SenderSettings, WebhookSender
 
 log = structlog.get_logger("ileti.worker")
 
 
 class Worker:
-    def __init__(self, settings: Settings, db: Database, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        clock: Clock = SYSTEM_CLOCK,
+        keyring: Keyring | None = None,
+    ) -> None:
         self.settings = settings
         self.db = db
         self.clock = clock
+        self.keyring = keyring or Keyring.from_settings(settings)
         self.simulator: SmscSimulator | None = None
         self.dispatcher: Dispatcher | None = None
         self.webhooks: WebhookSender | None = None
@@ -51,7 +59,10 @@ class Worker:
                 clock=self.clock,
             )
             self.webhooks = WebhookSender(
-                self.db, SenderSettings.from_settings(self.settings), clock=self.clock
+                self.db,
+                SenderSettings.from_settings(self.settings),
+                clock=self.clock,
+                keyring=self.keyring,
             )
             tasks = [
                 self.dispatcher.run(),

@@ -456,6 +456,27 @@ def measure(
     return encoding
 
 
+def uncarried(text: str, lang: SmsLang) -> str:
+    """The characters of ``text`` that the GSM 7-bit alphabets of ``lang`` do not carry (why
+    it went as Unicode), each once, in the order they first appear. Empty for Unicode and
+    "auto", which ask for no alphabet."""
+    alphabets: tuple[Alphabet, ...] = {
+        SmsLang.ENGLISH: (GSM_DEFAULT,),
+        SmsLang.TURKISH: TURKISH_ALPHABETS,
+    }.get(lang, ())
+    if not alphabets:
+        return ""
+    known = set(TURKISH_TRANSLITERATION) if lang is SmsLang.ENGLISH else set()
+    for alphabet in alphabets:
+        known |= alphabet.simple | alphabet.escaped
+    return "".join(dict.fromkeys(char for char in text if char not in known))
+
+
+def replaced_letters(given: str, sent: str) -> list[tuple[str, str]]:
+    """What a transliteration changed: (letter given, letter sent), each pair once."""
+    return list(dict.fromkeys((a, b) for a, b in zip(given, sent, strict=False) if a != b))
+
+
 def split(
     text: str,
     lang: SmsLang | int | str,

@@ -48,6 +48,10 @@ class Move:
 SUBMITTED = Move("submitted", MessageStatus.QUEUED, MessageStatus.SENT)
 # It never reached an operator: refused by every route, out of retries, or out of validity.
 NOT_SENT = Move("not sent", MessageStatus.QUEUED, MessageStatus.FAILED)
+# Its validity ended while it waited for another claim, after a claim whose outcome was never
+# recorded (its worker died): that claim may have handed it to an operator, so it is no more
+# "never sent" than a sent message without a receipt is: it expires, as that one does.
+UNRECORDED = Move("unrecorded", MessageStatus.QUEUED, MessageStatus.EXPIRED)
 # The operator's receipt, once every part is final.
 DELIVERED = Move("delivered", MessageStatus.SENT, MessageStatus.DELIVERED)
 UNDELIVERED = Move("undelivered", MessageStatus.SENT, MessageStatus.FAILED)
@@ -55,7 +59,7 @@ RECEIPT_EXPIRED = Move("receipt expired", MessageStatus.SENT, MessageStatus.EXPI
 # No final receipt within the validity.
 OVERDUE = Move("overdue", MessageStatus.SENT, MessageStatus.EXPIRED)
 
-MOVES = (SUBMITTED, NOT_SENT, DELIVERED, UNDELIVERED, RECEIPT_EXPIRED, OVERDUE)
+MOVES = (SUBMITTED, NOT_SENT, UNRECORDED, DELIVERED, UNDELIVERED, RECEIPT_EXPIRED, OVERDUE)
 
 _BY_RECEIPT = {move.target: move for move in (DELIVERED, UNDELIVERED, RECEIPT_EXPIRED)}
 

@@ -47,7 +47,11 @@ JITTER = 0.1
 
 @dataclass(frozen=True, slots=True)
 class WebhookConfig:
-    """What ``ApiKey.webhook`` holds for a key."""
+    """What ``ApiKey.webhook`` holds for a key.
+
+    The secrets are as stored: sealed with the installation's key (``store.keyring``), so
+    that the database alone does not give them away; only the sender opens them, to sign.
+    """
 
     url: str
     secret: str
@@ -63,7 +67,7 @@ class WebhookConfig:
         return self.enabled and (event is EventType.KEY_TEST or event in self.events)
 
     def signing_secrets(self, now_ms: int) -> list[str]:
-        """The current secret, and the previous one while its grace period lasts."""
+        """The current secret, and the previous one while its grace period lasts (sealed)."""
         if self.previous_secret and now_ms < self.previous_until_ms:
             return [self.secret, self.previous_secret]
         return [self.secret]

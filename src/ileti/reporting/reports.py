@@ -32,7 +32,7 @@ class MessageQuery:
     date_to: date | None = None
     status: MessageStatus | None = None
     title: str | None = None
-    number: str | None = None
+    number: object = None  # a phone number in any form people write one
     group_id: int | None = None
     limit: int = 100
     before: int | None = None
@@ -73,7 +73,8 @@ class Reports:
             until=until,
             status=query.status,
             title=query.title,
-            sentto=phone_number(query.number, "number").digits
+            # Any valid number: a report finds what was sent, whatever the number is now.
+            sentto=phone_number(query.number, "number", receiving=False).digits
             if query.number is not None
             else None,
             group_id=query.group_id,

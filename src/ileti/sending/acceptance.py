@@ -7,6 +7,7 @@ refused order writes nothing and costs nothing.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -18,7 +19,8 @@ from ileti.domain.clock import from_ms, to_ms
 from ileti.domain.pricing import Balance, price_of
 from ileti.metrics import OTP_REFUSED
 from ileti.sending.identity import RequestIdentity
-from ileti.sending.orders import Order, Rejection
+from ileti.sending.orders import Order, Rejection, Rejections
+from ileti.sending.refusals import insufficient, unknown_title
 from ileti.sending.results import Accepted
 from ileti.store import idempotency
 from ileti.store import otp as otp_store
@@ -27,6 +29,7 @@ from ileti.store.messages import (
     NewMessage,
     Stored,
     Submission,
+    account_titles,
     blacklisted,
     international_switches,
     store_many,
@@ -34,6 +37,9 @@ from ileti.store.messages import (
 )
 from ileti.store.prices import country_prices
 from ileti.validation import ADVERTISING, CONTENT_TYPES, invalid
+
+# Messages a group's plan makes before the event loop serves others again.
+_RECIPIENTS_AT_ONCE = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +79,10 @@ async def accept_batch(
             fresh.append(index)
     facts = await Facts.read(conn, [requests[i] for i in fresh], now_ms)
     now = from_ms(now_ms)
-    planned: list[tuple[int, Submission, list[Rejection]]] = []
+    planned: list[tuple[int, Submission, Rejections]] = []
     for index in fresh:
         try:
-            submission, rejected = _plan(requests[index], facts, now, limits)
+            submission, rejected = await _plan(requests[index], facts, now, limits)
         except GatewayError as error:
             outcomes[index] = error
         else:
@@ -86,7 +92,7 @@ async def accept_batch(
     new_otps: list[otp_store.NewOtp] = []
     for (index, submission, rejected), result in zip(planned, stored, strict=True):
         if isinstance(result, InsufficientBalance):
-            outcomes[index] = GatewayError(codes.INSUFFICIENT_BALANCE)
+            outcomes[index] = insufficient(result.balance, result.needed, result.available)
             continue
         request = requests[index]
         accepted = _accepted(request.order, submission, result, rejected)
@@ -125,6 +131,16 @@ async def accept_batch(
     return done
 
 
+async def kept_answer(
+    conn: AsyncConnection, key_id: int, identity: RequestIdentity, now_ms: int
+) -> Accepted | GatewayError | None:
+    """The answer kept for an earlier request of this identity, if one is live: a repeat is
+    answered so before anything about it is checked again."""
+    named = (key_id, identity.fingerprint)
+    kept = (await idempotency.find_many(conn, [named], now_ms)).get(named)
+    return None if kept is None else _replay(kept, identity.request_hash)
+
+
 def _reused_key() -> GatewayError:
     return invalid("Idempotency-Key", "was used before with a different request")
 
@@ -159,6 +175,8 @@ class Facts:
     """What the checks of a batch need from the database, read with one query each."""
 
     titles: dict[tuple[int, str], str]
+    # Every title of an account that named one it does not have (for the refusal's words).
+    owned_titles: dict[int, list[str]]
     blocked: set[tuple[int, str, str]]  # (account, number, scope)
     international: dict[int, bool]
     prices: dict[str, int]
@@ -169,6 +187,8 @@ class Facts:
     async def read(cls, conn: AsyncConnection, requests: list[SendRequest], now_ms: int) -> Facts:
         account_ids = {r.account_id for r in requests}
         titles = await title_statuses(conn, account_ids, {r.order.title for r in requests})
+        unknown = {r.account_id for r in requests if (r.account_id, r.order.title) not in titles}
+        owned = await account_titles(conn, unknown) if unknown else {}
         numbers = {rec.number.digits for r in requests for rec in r.order.recipients}
         blocked = await blacklisted(conn, account_ids, numbers)
         international = await international_switches(conn, account_ids)
@@ -184,7 +204,7 @@ class Facts:
                 {(r.account_id, rec.number.region) for r in otps for rec in r.order.recipients},
                 now_ms,
             )
-        return cls(titles, blocked, international, prices, recent)
+        return cls(titles, owned, blocked, international, prices, recent)
 
     def is_blocked(self, account_id: int, number: str, advertising: bool) -> bool:
         if (account_id, number, "all") in self.blocked:
@@ -192,33 +212,36 @@ class Facts:
         return advertising and (account_id, number, "advertising") in self.blocked
 
 
-def _plan(
+async def _plan(
     request: SendRequest, facts: Facts, now: datetime, limits: OtpLimits
-) -> tuple[Submission, list[Rejection]]:
+) -> tuple[Submission, Rejections]:
     """The submission for a request, or the GatewayError that refuses it."""
     order, account_id = request.order, request.account_id
     status = facts.titles.get((account_id, order.title))
     if status is None:
-        raise GatewayError(codes.TITLE_UNKNOWN)
+        raise unknown_title(order.title, facts.owned_titles.get(account_id, ()))
     if status != "active":
         raise GatewayError(codes.TITLE_INACTIVE)
     if order.otp is not None:
         _check_otp_limits(request, facts, now, limits)
-    rejected = list(order.rejected)
+    left_out: list[Rejection] = []
     accepted: list[NewMessage] = []
     advertising = order.content_type == ADVERTISING
     international = facts.international.get(account_id, False)
     lang = str(order.lang.value)
     # What recipients of one country and length share: worked out once per request.
     tariffs: dict[tuple[str, int, bool], tuple[int, Balance, str]] = {}
-    for r in order.recipients:
+    for at, r in enumerate(order.recipients):
+        if at and not at % _RECIPIENTS_AT_ONCE:
+            # A group's 100,000 messages are made a slice at a time, others served between.
+            await asyncio.sleep(0)
         number, encoding = r.number, r.encoding
         if facts.blocked and facts.is_blocked(account_id, number.digits, advertising):
-            rejected.append(Rejection(r.position, r.raw, codes.BLACKLISTED))
+            left_out.append(Rejection(r.position, r.raw, codes.BLACKLISTED))
             continue
         domestic = number.domestic
         if not domestic and not international:
-            rejected.append(Rejection(r.position, r.raw, codes.INTERNATIONAL_DISABLED))
+            left_out.append(Rejection(r.position, r.raw, codes.INTERNATIONAL_DISABLED))
             continue
         tariff = (number.region, encoding.segments, domestic)
         shared = tariffs.get(tariff)
@@ -239,16 +262,15 @@ def _plan(
                 balance,
             )
         )
+    rejected = order.rejected.plus(left_out)
     if not accepted:
-        first = min(rejected, key=lambda x: x.index)
+        shown = rejected.first(100)
         if not order.grouped:
-            raise GatewayError(first.result)
+            raise GatewayError(shown[0].result)
         raise GatewayError(
-            first.result,
+            shown[0].result,
             "No recipient could be accepted.",
-            errors=[
-                {"field": f"sentto[{x.index}]", "message": x.result.code} for x in rejected[:100]
-            ],
+            errors=[{"field": f"sentto[{x.index}]", "message": x.result.code} for x in shown],
         )
     submission = Submission(
         account_id=account_id,
@@ -295,7 +317,7 @@ def _check_otp_limits(request: SendRequest, facts: Facts, now: datetime, limits:
 
 
 def _accepted(
-    order: Order, submission: Submission, stored: Stored, rejected: list[Rejection]
+    order: Order, submission: Submission, stored: Stored, rejected: Rejections
 ) -> Accepted:
     accepted = submission.messages
     first = accepted[0]
@@ -309,9 +331,10 @@ def _accepted(
         content_type=CONTENT_TYPES[order.content_type],
         country=first.country,
         group_id=stored.group_id if order.grouped else None,
-        rejected=tuple(sorted(rejected, key=lambda x: x.index)) if order.grouped else None,
+        rejected=tuple(rejected.all()) if order.grouped else None,
         otp_id=otp.otp_id if otp is not None else None,
         expires_at=_iso_utc(otp.expires_at) if otp is not None else None,
+        warnings=tuple(order.warnings),
     )
 
 

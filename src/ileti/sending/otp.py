@@ -15,14 +15,15 @@ from ileti.domain.encoding import SmsLang
 from ileti.domain.otp import OtpLang
 from ileti.domain.webhooks import EventType
 from ileti.sending.identity import RequestIdentity
-from ileti.sending.orders import Order, OtpOrder, Recipient, encode, required_title
+from ileti.sending.orders import Order, OtpOrder, Recipient, encode, encoding_warnings
 from ileti.sending.results import Accepted, Verified
 from ileti.sending.service import Caller, Sending
 from ileti.store import accounts as account_store
 from ileti.store import otp as otp_store
 from ileti.store import webhooks as outbox
 from ileti.store.db import Database
-from ileti.validation import invalid, phone_number, sms_lang, within
+from ileti.store.keyring import OTP_CODES, Keyring
+from ileti.validation import has_text, invalid, phone_number, quoted, sms_lang, text, title, within
 
 # The encoding each template language goes out in.
 _ENCODING = {OtpLang.ENGLISH: SmsLang.ENGLISH, OtpLang.TURKISH: SmsLang.TURKISH}
@@ -51,20 +52,20 @@ class OtpCheck:
 
 
 class Otps:
-    def __init__(self, sending: Sending, settings: Settings) -> None:
+    def __init__(self, sending: Sending, settings: Settings, keyring: Keyring) -> None:
         self.sending = sending
         self.db: Database = sending.db
         self.clock = sending.clock
         self.attempts = settings.otp_attempts
         configured = settings.otp_secret
-        # ILETI_OTP_SECRET, else the installation's own, read from the database once.
+        # ILETI_OTP_SECRET, else one derived from the installation's secret key: never a key
+        # kept in the database, so that its copy cannot test codes against the hashes.
         self._code_key = configured.get_secret_value().encode() if configured else None
+        self._keyring = keyring
 
     async def send(self, caller: Caller, send: OtpSend, identity: RequestIdentity) -> Accepted:
         """The operator's template in the language asked for, from the account's OTP title."""
-        if isinstance(send.lang, str):
-            raise invalid("lang", "must be 0 to 2")
-        lang = OtpLang(within("lang", send.lang, 0, 2, OtpLang.ARABIC))
+        lang = OtpLang(within("lang", _language_code(send.lang), 0, 2, OtpLang.ARABIC))
         async with self.db.read() as conn:
             settings = await account_store.otp_settings(conn, caller.account_id)
             if not settings.title:
@@ -84,18 +85,18 @@ class Otps:
         self, caller: Caller, send: OtpSend, identity: RequestIdentity
     ) -> Accepted:
         """The caller's own text and title."""
-        title = required_title(send.title)
-        if not send.text:
+        sender = title(send.title)
+        if not has_text(send.text):
             raise GatewayError(codes.TEXT_EMPTY)
         try:
-            template = otp.check_template(send.text)
+            template = otp.check_template(text(send.text))
         except otp.NoPlaceholder:
             raise GatewayError(codes.OTP_TEMPLATE_NO_CODE) from None
         lang = sms_lang(send.lang, "lang")
         async with self.db.read() as conn:
             settings = await account_store.otp_settings(conn, caller.account_id)
         return await self._issue(
-            caller, send, title, template, lang, settings.code_in_response, identity
+            caller, send, sender, template, lang, settings.code_in_response, identity
         )
 
     async def _issue(
@@ -114,8 +115,8 @@ class Otps:
         ttl = within("ttl_seconds", send.ttl_seconds, otp.MIN_TTL, otp.MAX_TTL, otp.DEFAULT_TTL)
         number = phone_number(send.number, "mobile")
         code = otp.new_code(digits)
-        text = otp.render(template, code)
-        encoding = encode(text, lang, self.sending.max_segments)
+        message = otp.render(template, code)
+        encoding = encode(message, lang, self.sending.max_segments)
         otp_id = otp.new_otp_id()
         now = self.clock.now()
         expires = now + timedelta(seconds=ttl)
@@ -128,7 +129,7 @@ class Otps:
             due_at=now,
             # A code that arrives after it expired is no use: the message's validity is its life.
             expires_at=expires,
-            recipients=[Recipient(0, str(send.number)[:32], number, text, encoding)],
+            recipients=[Recipient(0, quoted(send.number), number, message, encoding)],
             otp=OtpOrder(
                 otp_id=otp_id,
                 code=code,
@@ -138,6 +139,8 @@ class Otps:
                 attempts=self.attempts,
                 code_in_response=code_in_response,
             ),
+            # The code's digits are GSM 7-bit and stay as they are: no warning quotes them.
+            warnings=encoding_warnings(lang, [(message, encoding)], lang_field="lang"),
         )
         return await self.sending.accept(caller, order, identity)
 
@@ -212,9 +215,13 @@ class Otps:
     async def _key(self) -> bytes:
         """The key for code hashes: ``ILETI_OTP_SECRET``, else the installation's own."""
         if self._code_key is None:
-            async with self.db.write() as conn:
-                self._code_key = await otp_store.code_key(conn)
+            self._code_key = self._keyring.derive(OTP_CODES)
         return self._code_key
+
+
+def _language_code(value: object) -> object:
+    """0, 1 or 2; as a string of that digit too, as ``sms_lang`` takes it."""
+    return int(value) if value in ("0", "1", "2") else value
 
 
 def _code_of(value: object) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ileti.codes import CATALOGUE
-from ileti.sending.orders import Rejection
+from ileti.sending.orders import FieldWarning, Rejection
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,9 @@ class Accepted:
     otp_id: str | None = None
     expires_at: str | None = None
     otp_code: str | None = None  # only in the first answer, and only if the account wants it
+    # How the texts went out, where it is not what was asked for (absent from the answer
+    # when there is none).
+    warnings: tuple[FieldWarning, ...] = ()
 
     def fields(self) -> dict[str, Any]:
         """The answer's fields, in the contract's order."""
@@ -49,6 +52,8 @@ class Accepted:
             fields["expires_at"] = self.expires_at
         if self.otp_code is not None:
             fields["otp_code"] = self.otp_code
+        if self.warnings:
+            fields["warnings"] = [{"field": w.field, "message": w.message} for w in self.warnings]
         return fields
 
     @classmethod
@@ -72,6 +77,9 @@ class Accepted:
             otp_id=fields.get("otp_id"),
             expires_at=fields.get("expires_at"),
             otp_code=fields.get("otp_code"),
+            warnings=tuple(
+                FieldWarning(w["field"], w["message"]) for w in fields.get("warnings", ())
+            ),
         )
 
 

@@ -5,24 +5,49 @@ authentication resolved); it answers with an ``Accepted`` or raises the ``Gatewa
 refuses the send. Single sends that arrive together are stored together: whatever arrives while
 one batch is being written forms the next, one transaction with a handful of statements
 instead of a dozen statements and a commit each. Groups are one transaction each.
+
+A group of 100,000 numbers is refused before its numbers are read when its account cannot pay
+even one segment for each of them, and its recipients are checked a slice of a couple of
+milliseconds at a time, the event loop serving other requests between slices.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ileti import codes
+from ileti.codes import GatewayError
 from ileti.config import Settings
 from ileti.domain.clock import SYSTEM_CLOCK, Clock
-from ileti.sending.acceptance import OtpLimits, SendRequest, accept_batch
+from ileti.domain.pricing import Balance
+from ileti.sending.acceptance import OtpLimits, SendRequest, accept_batch, kept_answer
 from ileti.sending.batching import Batcher
 from ileti.sending.identity import RequestIdentity
-from ileti.sending.orders import GroupSend, Order, SingleSend, group_order, single_order
+from ileti.sending.orders import (
+    GroupDraft,
+    GroupSend,
+    Order,
+    RecipientList,
+    SingleSend,
+    group_draft,
+    single_order,
+)
+from ileti.sending.refusals import amount, unknown_title
 from ileti.sending.results import Accepted
 from ileti.store.db import Database
+from ileti.store.messages import Payer, account_titles, payer
+from ileti.store.prices import country_prices
 from ileti.wakeups import Wakeups
+
+# A group's recipients are checked for this much CPU time, and this many at most, before the
+# event loop serves others again: a few milliseconds that other requests may wait.
+SLICE_SECONDS = 0.002
+SLICE_RECIPIENTS = 2_000
 
 
 class Caller(Protocol):
@@ -59,8 +84,61 @@ class Sending:
 
     async def group(self, caller: Caller, send: GroupSend, identity: RequestIdentity) -> Accepted:
         """One text, or a text each, to up to 100,000 numbers."""
-        return await self.accept(
-            caller, group_order(send, self.max_segments, self.clock.now()), identity
+        # Reading a large body took the event loop for milliseconds: others go first now.
+        await asyncio.sleep(0)
+        draft = group_draft(send, self.max_segments, self.clock.now())
+        repeated = await self._before_recipients(caller, draft, identity)
+        if repeated is not None:
+            return repeated
+        recipients = RecipientList(draft, self.max_segments)
+        while True:
+            recipients.check(SLICE_SECONDS, SLICE_RECIPIENTS)
+            if recipients.done:
+                break
+            await asyncio.sleep(0)
+        return await self.accept(caller, draft.order(recipients), identity)
+
+    async def _before_recipients(
+        self, caller: Caller, draft: GroupDraft, identity: RequestIdentity
+    ) -> Accepted | None:
+        """What can be told before a group's numbers are read: its first answer when it is a
+        repeat, its title's refusal, and the refusal of a group its account cannot pay even
+        one segment per recipient for."""
+        async with self.db.read() as conn:
+            kept = await kept_answer(conn, caller.key_id, identity, self.clock.now_ms())
+            if isinstance(kept, GatewayError):
+                raise kept
+            if kept is not None:
+                return kept
+            account = await payer(conn, caller.account_id, draft.title)
+            if account is None:
+                return None  # the transaction refuses it as it would any send
+            if account.title_status is None:
+                owned = await account_titles(conn, {caller.account_id})
+                raise unknown_title(draft.title, owned.get(caller.account_id, ()))
+            if account.title_status != "active":
+                raise GatewayError(codes.TITLE_INACTIVE)
+            if draft.recipients_beyond(account.credits) is None:
+                return None
+            abroad = await _segments_abroad(conn, account)
+        if abroad is None:
+            return None
+        capacity = account.credits + abroad
+        recipients = draft.recipients_beyond(capacity)
+        if recipients is None:
+            return None
+        held = amount(Balance.MAIN, account.credits)
+        if abroad:
+            held += f" and {amount(Balance.INTERNATIONAL, account.international_kurus)}"
+            held += f" (at most {abroad:,} segments abroad)"
+        needed = (
+            "each recipient needs at least 1 credit (a segment)"
+            if capacity == 0
+            else f"{recipients:,} recipients need at least {amount(Balance.MAIN, recipients)}"
+            " (a segment each)"
+        )
+        raise GatewayError(
+            codes.INSUFFICIENT_BALANCE, f"Insufficient balance: {needed}; the account has {held}."
         )
 
     async def accept(self, caller: Caller, order: Order, identity: RequestIdentity) -> Accepted:
@@ -90,3 +168,14 @@ class Sending:
                 async with self.db.write(urgent=True, custom_plans=custom_plans) as conn:
                     return await accept_batch(conn, requests, self.clock.now_ms(), self._limits)
             return [(await self._store([request]))[0] for request in requests]
+
+
+async def _segments_abroad(conn: AsyncConnection, account: Payer) -> int | None:
+    """The most segments the international balance pays for at the lowest price (None: no
+    bound, a country is free), or 0 without the international switch."""
+    if not account.international:
+        return 0
+    cheapest = min((await country_prices(conn)).values())
+    if cheapest <= 0:
+        return None
+    return account.international_kurus // cheapest

@@ -28,7 +28,14 @@ class EntryKind(StrEnum):
 
 
 class InsufficientBalance(Exception):
-    pass
+    """A debit the balance cannot pay: what it needed and what the balance held then."""
+
+    def __init__(self, account_id: int, balance: Balance, needed: int, available: int) -> None:
+        super().__init__(f"account {account_id} cannot pay {needed} from {balance}")
+        self.account_id = account_id
+        self.balance = balance
+        self.needed = needed
+        self.available = available
 
 
 class DuplicateEntry(Exception):
@@ -57,7 +64,7 @@ async def post(
     """
     rows = await _MOVE[balance].rows(conn, account_id, amount)
     if not rows:
-        raise InsufficientBalance(f"account {account_id} cannot pay {-amount} from {balance}")
+        raise await _insufficient(conn, account_id, balance, -amount)
     balance_after = rows[0]["balance_after"]
     entry = (account_id, balance.value, amount, balance_after, kind.value, reference, now)
     try:
@@ -84,7 +91,7 @@ async def post_many(
     total = sum(amount for amount, _ in entries)
     rows = await _MOVE[balance].rows(conn, account_id, total)
     if not rows:
-        raise InsufficientBalance(f"account {account_id} cannot pay {-total} from {balance}")
+        raise await _insufficient(conn, account_id, balance, -total)
     running = rows[0]["balance_after"] - total
     afters: list[int] = []
     postings = []
@@ -99,12 +106,27 @@ async def post_many(
     return afters
 
 
+async def _insufficient(
+    conn: AsyncConnection, account_id: int, balance: Balance, needed: int
+) -> InsufficientBalance:
+    """The refusal of a debit, with what the balance holds (read only when one is refused)."""
+    row = await _HELD[balance].first(conn, account_id)
+    return InsufficientBalance(account_id, balance, needed, row["held"] if row is not None else 0)
+
+
 # The balance moves only where it stays at zero or above; no row back means it could not.
 _MOVE = {
     balance: Raw(
         f"UPDATE accounts SET {column} = {column} + $2"
         f" WHERE id = $1 AND {column} + $2 >= 0 RETURNING {column} AS balance_after"
     )
+    for balance, column in (
+        (Balance.MAIN, "credits"),
+        (Balance.INTERNATIONAL, "international_kurus"),
+    )
+}
+_HELD = {
+    balance: Raw(f"SELECT {column} AS held FROM accounts WHERE id = $1")
     for balance, column in (
         (Balance.MAIN, "credits"),
         (Balance.INTERNATIONAL, "international_kurus"),

@@ -6,6 +6,7 @@ queued, and a refused request leaves no trace.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -68,6 +69,12 @@ _WHOLE_BLACKLISTS = Raw(
 )
 _BLACKLISTED = Raw(_WHOLE_BLACKLISTS.postgres + " AND number = ANY($2)")
 _INTERNATIONAL = Raw("SELECT id, international_enabled FROM accounts WHERE id = ANY($1)")
+_ACCOUNT_TITLES = Raw("SELECT account_id, title FROM sender_ids WHERE account_id = ANY($1)")
+_PAYER = Raw(
+    "SELECT a.credits, a.international_kurus, a.international_enabled, s.status AS title_status"
+    " FROM accounts a LEFT JOIN sender_ids s ON s.account_id = a.id AND s.title = $2"
+    " WHERE a.id = $1"
+)
 # Ids: a PostgreSQL sequence gives them one by one (other processes draw from it too); on
 # SQLite, whose writes are serial, a counter row moves on by the whole count at once.
 _NEXT_IDS = Raw(
@@ -107,6 +114,38 @@ async def international_switches(conn: AsyncConnection, account_ids: set[int]) -
         row["id"]: bool(row["international_enabled"])
         for row in await _INTERNATIONAL.rows(conn, account_ids)
     }
+
+
+async def account_titles(conn: AsyncConnection, account_ids: set[int]) -> dict[int, list[str]]:
+    """Every title these accounts own (to name the one a refused title was meant to be)."""
+    titles: dict[int, list[str]] = {}
+    for row in await _ACCOUNT_TITLES.rows(conn, account_ids):
+        titles.setdefault(row["account_id"], []).append(row["title"])
+    return titles
+
+
+@dataclass(frozen=True, slots=True)
+class Payer:
+    """What an account can pay with, and the status of the title a send names (None: the
+    account has no such title)."""
+
+    credits: int
+    international_kurus: int
+    international: bool
+    title_status: str | None
+
+
+async def payer(conn: AsyncConnection, account_id: int, title: str) -> Payer | None:
+    """An account's balances, switch and one title's status, in one read."""
+    row = await _PAYER.first(conn, account_id, title)
+    if row is None:
+        return None
+    return Payer(
+        credits=row["credits"],
+        international_kurus=row["international_kurus"],
+        international=bool(row["international_enabled"]),
+        title_status=row["title_status"],
+    )
 
 
 async def allocate_ids(conn: AsyncConnection, count: int) -> list[int]:
@@ -284,6 +323,7 @@ async def _insert(
     if group_rows:
         await _INSERT_GROUPS.run_rows(conn, group_rows, converted=True)
     queued = MessageStatus.QUEUED.value
+    chunk = by_dialect(conn, _ROWS_AT_ONCE)
     message_rows: list[tuple[Any, ...]] = []
     queue_rows: list[tuple[int, int, int, int, int]] = []
     for s, group_id, message_ids in stored:
@@ -291,38 +331,58 @@ async def _insert(
             s.account_id, s.key_id, s.kind, s.title, s.content_type
         )  # fmt: skip
         created, due, expires = stamp(s.created_at), stamp(s.due_at), stamp(s.expires_at)
-        message_rows.extend(
-            (
-                message_id,
-                account_id,
-                key_id,
-                group_id,
-                kind,
-                title,
-                m.sentto,
-                m.country,
-                m.operator,
-                m.text,
-                m.sms_lang,
-                m.lang,
-                m.segments,
-                content_type,
-                queued,
-                m.cost,
-                m.cost_balance.value,
-                created,
-                due,
-                expires,
-                0,
-            )
-            for message_id, m in zip(message_ids, s.messages, strict=True)
-        )
         priority, due_ms = s.priority, to_ms(s.due_at)
-        queue_rows.extend((message_id, priority, due_ms, 0, 0) for message_id in message_ids)
-    if not message_rows:
-        return
-    await _INSERT_MESSAGES.run_rows(conn, message_rows, converted=True)
-    await _INSERT_QUEUED.run_rows(conn, queue_rows, converted=True)
+        for start in range(0, len(message_ids), chunk):
+            ids = message_ids[start : start + chunk]
+            message_rows.extend(
+                (
+                    message_id,
+                    account_id,
+                    key_id,
+                    group_id,
+                    kind,
+                    title,
+                    m.sentto,
+                    m.country,
+                    m.operator,
+                    m.text,
+                    m.sms_lang,
+                    m.lang,
+                    m.segments,
+                    content_type,
+                    queued,
+                    m.cost,
+                    m.cost_balance.value,
+                    created,
+                    due,
+                    expires,
+                    0,
+                )
+                for message_id, m in zip(ids, s.messages[start : start + chunk], strict=True)
+            )
+            queue_rows.extend((message_id, priority, due_ms, 0, 0) for message_id in ids)
+            if len(message_rows) >= chunk:
+                await _insert_rows(conn, message_rows, queue_rows)
+                message_rows, queue_rows = [], []
+                # The transaction goes on; everyone else's requests go first.
+                await asyncio.sleep(0)
+    await _insert_rows(conn, message_rows, queue_rows)
+
+
+async def _insert_rows(
+    conn: AsyncConnection,
+    message_rows: list[tuple[Any, ...]],
+    queue_rows: list[tuple[int, int, int, int, int]],
+) -> None:
+    if message_rows:
+        await _INSERT_MESSAGES.run_rows(conn, message_rows, converted=True)
+        await _INSERT_QUEUED.run_rows(conn, queue_rows, converted=True)
+
+
+# A group's rows go in this many at a time, the event loop serving others in between: on
+# SQLite, whose statements run on the loop, a thousand rows take a few milliseconds; on
+# PostgreSQL the loop only encodes them, and each COPY costs a round trip.
+_ROWS_AT_ONCE = {"sqlite": 1_000, "postgresql": 10_000}
 
 
 # Rows are passed as tuples in column order, times in the form the database takes: a group's

@@ -396,12 +396,3 @@ class OtpTemplate(Base):
 
     lang: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     text: Mapped[str] = mapped_column(String(1000))
-
-
-class ServerSecret(Base):
-    """Secrets the processes of one installation share (made once, when first needed)."""
-
-    __tablename__ = "server_secrets"
-
-    name: Mapped[str] = mapped_column(String(40), primary_key=True)
-    value: Mapped[str] = mapped_column(String(200))

@@ -1,5 +1,5 @@
 """One-time passwords in the database: issuing, counting for the abuse limits, verifying,
-templates, and the secret that keys the code hashes.
+and templates. The key of the code hashes is never here (``store.keyring``).
 
 Verification changes a row only with a conditional ``UPDATE`` (live, not expired, attempts
 left), so two verifications racing on one code cannot both succeed, on either database.
@@ -7,7 +7,6 @@ left), so two verifications racing on one code cannot both succeed, on either da
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -19,7 +18,6 @@ from ileti.store.models import Otp, table_of
 from ileti.store.sql import Insert, Raw, connector_of, reader
 
 HOUR_MS = 3600 * 1000
-SECRET_NAME = "otp_code_key"
 # The first key of the advisory locks that serialise OTP issuing per account (the second is
 # the account id): a number of our own, so no other user of the database takes the same lock.
 OTP_LOCK_SPACE = 7001
@@ -102,11 +100,6 @@ _SET_TEMPLATE = Raw(
     " ON CONFLICT (lang) DO UPDATE SET text = excluded.text"
 )
 _RESET_TEMPLATE = Raw("DELETE FROM otp_templates WHERE lang = $1")
-_SECRET = Raw("SELECT value FROM server_secrets WHERE name = $1")
-# Another process may make it at the same moment: the first one stays.
-_MAKE_SECRET = Raw(
-    "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING"
-)
 
 
 async def add(conn: AsyncConnection, new: Sequence[NewOtp]) -> None:
@@ -259,17 +252,3 @@ async def set_template(conn: AsyncConnection, lang: OtpLang, text: str) -> None:
 
 async def reset_template(conn: AsyncConnection, lang: OtpLang) -> None:
     await _RESET_TEMPLATE.run(conn, int(lang))
-
-
-# The code-hash secret.
-
-
-async def code_key(conn: AsyncConnection) -> bytes:
-    """The installation's secret for code hashes, made on first use and shared by every
-    process through the database (``ILETI_OTP_SECRET`` overrides it)."""
-    row = await _SECRET.first(conn, SECRET_NAME)
-    if row is None:
-        await _MAKE_SECRET.run(conn, SECRET_NAME, secrets.token_hex(32))
-        row = await _SECRET.first(conn, SECRET_NAME)
-        assert row is not None
-    return bytes.fromhex(row["value"])

@@ -34,6 +34,12 @@ class MessageView:
     sent_at: datetime | None
     done_at: datetime | None
     error_reason: str | None
+    due_at: datetime
+
+    @property
+    def scheduled_at(self) -> datetime | None:
+        """When a scheduled message is due; None for one sent at once."""
+        return _scheduled(self.created_at, self.due_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +51,19 @@ class GroupView:
     number_of_sms: int
     created_at: datetime
     counts: dict[MessageStatus, int]
+    # When its messages are due, if they were scheduled (a group's messages share one time).
+    scheduled_at: datetime | None = None
+
+
+def _scheduled(created_at: datetime, due_at: datetime | None) -> datetime | None:
+    # A message sent at once is due when its checks began, a moment before or (its time kept
+    # to the millisecond) after it was stored; one scheduled is due a minute later at least.
+    if due_at is not None and due_at - created_at >= _SCHEDULED_AHEAD:
+        return due_at
+    return None
+
+
+_SCHEDULED_AHEAD = timedelta(seconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +108,7 @@ def _day_start(day: date) -> datetime | None:
 _message = reader(MessageView)
 _MESSAGE = (
     "SELECT id, status, title, sentto, segments, country, operator, created_at, sent_at,"
-    " done_at, error_reason FROM messages"
+    " done_at, error_reason, due_at FROM messages"
 )
 _FILTERS = {
     "since": "created_at >= {}",
@@ -105,7 +124,8 @@ _GROUP = Raw(
     " WHERE id = $1 AND account_id = $2"
 )
 _GROUP_COUNTS = Raw(
-    "SELECT status, count(*) AS count FROM messages WHERE group_id = $1 GROUP BY status"
+    "SELECT status, count(*) AS count, max(due_at) AS due_at FROM messages"
+    " WHERE group_id = $1 GROUP BY status"
 )
 _PAGE = Composed(
     _MESSAGE + " WHERE account_id = $1",
@@ -147,16 +167,21 @@ async def find_group(conn: AsyncConnection, account_id: int, group_id: int) -> G
     if row is None:
         return None
     counts = dict.fromkeys(MessageStatus, 0)
+    due: datetime | None = None
     for counted in await _GROUP_COUNTS.rows(conn, group_id):
         counts[MessageStatus(counted["status"])] = int(counted["count"])
+        due_at = moment(counted["due_at"])
+        due = due_at if due is None or due_at > due else due
+    created_at = moment(row["created_at"])
     return GroupView(
         id=row["id"],
         title=row["title"],
         total_recipients=row["total_recipients"],
         accepted=row["accepted"],
         number_of_sms=row["number_of_sms"],
-        created_at=moment(row["created_at"]),
+        created_at=created_at,
         counts=counts,
+        scheduled_at=_scheduled(created_at, due),
     )
 
 

@@ -5,6 +5,9 @@ their outcomes are written in batches. A receiver that hangs holds only its own 
 own events (its key is left out of claims once it has enough of them waiting), so the others'
 events keep flowing. A sender that dies leaves its events to be claimed again when the lease runs
 out: each event arrives at least once, always under the same id.
+
+Secrets are stored sealed; the sender opens them with the installation's key to sign, and a
+secret it cannot open (another key sealed it) fails the attempt, which is retried.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from ileti.domain.clock import SYSTEM_CLOCK, Clock
 from ileti.domain.webhooks import WebhookConfig
 from ileti.store import webhooks as outbox
 from ileti.store.db import Database
+from ileti.store.keyring import SEALED, Keyring, SecretKeyError
 from ileti.webhooks.lanes import Answer, Lane, Lanes, ProtocolError
 from ileti.webhooks.urls import Resolver, UnsafeUrl
 
@@ -70,10 +74,13 @@ class WebhookSender:
         settings: SenderSettings | None = None,
         *,
         clock: Clock = SYSTEM_CLOCK,
+        keyring: Keyring | None = None,
     ) -> None:
         self.db = db
         self.settings = settings or SenderSettings()
         self.clock = clock
+        # None: only secrets stored before sealing can be used.
+        self.keyring = keyring
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.resolver = Resolver(allow_private=self.settings.allow_private)
         # Set by new work, and by recorded outcomes (which make room for more claims).
@@ -181,7 +188,11 @@ class WebhookSender:
         """The receiver's status code (None: no answer), an error text, its Retry-After."""
         body = event.body.encode()
         now_ms = self.clock.now_ms()
-        headers = signing.headers(config.signing_secrets(now_ms), event.id, now_ms // 1000, body)
+        try:
+            secrets_ = [self._open(s) for s in config.signing_secrets(now_ms)]
+        except SecretKeyError as exc:
+            return None, str(exc)[:200], None
+        headers = signing.headers(secrets_, event.id, now_ms // 1000, body)
         headers["Content-Type"] = "application/json"
         headers["User-Agent"] = "ileti-webhooks"
         try:
@@ -207,6 +218,13 @@ class WebhookSender:
         text = answer.body.decode(errors="replace").strip()
         error = f"HTTP {code}" + (f": {text}" if text else "")
         return code, error[:200], _retry_after(answer)
+
+    def _open(self, stored: str) -> str:
+        if self.keyring is not None:
+            return self.keyring.open(stored)
+        if stored.startswith(SEALED):
+            raise SecretKeyError("this sender has no secret key to open the webhook's secret")
+        return stored
 
     def _result(
         self,

@@ -37,6 +37,7 @@ def _message_fields(message: MessageView) -> dict[str, Any]:
         "sent_at": timestamp(message.sent_at),
         "done_at": timestamp(message.done_at),
         "error_reason": message.error_reason,
+        "scheduled_at": timestamp(message.scheduled_at),
     }
 
 
@@ -49,6 +50,7 @@ def _group_fields(group: GroupView) -> dict[str, Any]:
         "accepted": group.accepted,
         "number_of_sms": group.number_of_sms,
         "created_at": timestamp(group.created_at),
+        "scheduled_at": timestamp(group.scheduled_at),
         "counts": {status.value: count for status, count in group.counts.items()},
     }
 
