@@ -10,6 +10,9 @@ response are read, which keeps one core well ahead of a single uvicorn process.
     .venv/bin/python bench/loadgen.py http://127.0.0.1:8000 --path /auth/check \\
         --body '{"api_key": "..."}' --concurrency 64 --duration 10 [--rate 1000]
 
+``Client`` sends requests of any kind on the same connections, each when its caller decides
+(a mixed load on a schedule of its own, as ``soak.py`` makes).
+
 Benchmark scripts import it after `sys.path.insert(0, str(Path(__file__).parent))`.
 """
 
@@ -33,6 +36,8 @@ _RESULT_CODE = re.compile(rb'"result_code"\s*:\s*"(TS-\d+)"')
 _CONTENT_LENGTH = b"\r\ncontent-length:"
 # Pause after a failed connect so a refused port costs errors, not a busy loop.
 _RECONNECT_PAUSE = 0.01
+# Client: seconds a connection may wait idle before it is closed instead of reused.
+_KEEP_IDLE = 2.0
 
 
 def _encode_body(body: Body) -> bytes:
@@ -125,6 +130,7 @@ class _Connection(asyncio.Protocol):
         self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
         self.sent_at = 0.0
         self.reusable = True
+        self.head = b""  # the last response's status line and headers, lower-cased
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports do not subclass asyncio.Transport but have the same methods.
@@ -160,6 +166,7 @@ class _Connection(asyncio.Protocol):
         self.buffer = buffer[stop:]
         if b"\r\nconnection: close" in head:
             self.reusable = False
+        self.head = head
         waiter, self.waiter = self.waiter, None
         if waiter is not None and not waiter.done():
             waiter.set_result((status, buffer[end + 4 : stop]))
@@ -358,6 +365,109 @@ async def run_load(
         client_cpu=cpu / elapsed if elapsed > 0 else 0.0,
         target_rate=rate,
     )
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    head: bytes  # status line and headers, lower-cased
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        marker = b"\r\n" + name.lower().encode() + b":"
+        at = self.head.find(marker)
+        if at < 0:
+            return None
+        end = self.head.find(b"\r\n", at + len(marker))
+        return self.head[at + len(marker) : end if end >= 0 else None].strip().decode()
+
+    @property
+    def result_code(self) -> str | None:
+        match = _RESULT_CODE.search(self.body)
+        return match.group(1).decode() if match else None
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Client:
+    """Keep-alive connections to one server for requests of any kind, each sent when its caller
+    says. A request takes an idle connection or opens one (up to ``limit`` at once), so a slow
+    answer holds up no other request; timing them is the caller's. Raises OSError (refused,
+    reset), TimeoutError, or ValueError for an unreadable answer."""
+
+    def __init__(self, url: str, *, timeout: float = 60.0, limit: int = 1000) -> None:
+        parts = urlsplit(url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise ValueError(f"only http:// URLs are supported: {url!r}")
+        self.host, self.port = parts.hostname, parts.port or 80
+        self.netloc, self.base_path = parts.netloc, parts.path.rstrip("/")
+        self.timeout = timeout
+        self._slots = asyncio.Semaphore(limit)
+        self._idle: list[tuple[_Connection, float]] = []  # with when each became idle
+        self._open: set[_Connection] = set()
+
+    async def post(self, path: str, body: Body, headers: Mapping[str, str] | None = None) -> Reply:
+        payload = _encode_body(body)
+        fields = {"Host": self.netloc, "Content-Type": "application/json", **(headers or {})}
+        head = f"POST {self.base_path}{path} HTTP/1.1\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in fields.items())
+        request = head.encode() + b"Content-Length: %d\r\n\r\n" % len(payload) + payload
+        async with self._slots:
+            conn = await self._take()
+            loop = asyncio.get_running_loop()
+            waiter: asyncio.Future[tuple[int, bytes]] = loop.create_future()
+            conn.waiter = waiter
+            assert conn.transport is not None
+            conn.transport.write(request)
+            try:
+                async with asyncio.timeout(self.timeout):
+                    status, answer = await waiter
+            except (OSError, TimeoutError, _ResponseError) as error:
+                conn.fail(error)
+                self._open.discard(conn)
+                if isinstance(error, _ResponseError):
+                    raise ValueError(str(error)) from None
+                raise
+            reply = Reply(status, conn.head, answer)
+            if conn.reusable:
+                self._idle.append((conn, time.monotonic()))
+            else:
+                self._drop(conn)
+            return reply
+
+    async def _take(self) -> _Connection:
+        # The most recently used first. A connection idle for a while is closed here rather
+        # than reused, so that a server closing it at the same moment (uvicorn does after
+        # 5 s) does not fail a request: those below it in the list are older still.
+        while self._idle:
+            conn, since = self._idle.pop()
+            if time.monotonic() - since > _KEEP_IDLE:
+                for old, _ in [(conn, since), *self._idle]:
+                    self._drop(old)
+                self._idle.clear()
+                break
+            if conn.reusable:
+                return conn
+            self._drop(conn)
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(self.timeout):
+            _, conn = await loop.create_connection(_Connection, self.host, self.port)
+        self._open.add(conn)
+        return conn
+
+    def _drop(self, conn: _Connection) -> None:
+        self._open.discard(conn)
+        conn.close()
+
+    @property
+    def connections(self) -> int:
+        return len(self._open)
+
+    def close(self) -> None:
+        for conn in list(self._open):
+            self._drop(conn)
+        self._idle.clear()
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:

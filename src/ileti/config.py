@@ -52,6 +52,10 @@ class Settings(BaseSettings):
 
     # Messages.
     max_segments: int = 10
+    # When sends have been waiting this long to be stored (the database cannot keep up), new
+    # ones are refused at once, TS-1051 with Retry-After, until the wait is shorter: an answer
+    # in milliseconds that says "retry", rather than one after tens of seconds. 0: never.
+    overload_seconds: float = 2.0
 
     # Carriers: a TOML file of carriers and routes; without one, the built-in SMSC simulator.
     carriers_file: Path | None = None
@@ -64,9 +68,10 @@ class Settings(BaseSettings):
     # this is set (a customer must not make the gateway call its own internal network).
     webhook_allow_private: bool = False
     webhook_timeout: float = 10.0
-    # Deliveries in flight per worker, and to one receiver URL.
-    webhook_concurrency: int = 512
-    webhook_per_receiver: int = 16
+    # Deliveries in flight per worker, and to one receiver URL (one that takes 3 s over one
+    # answer in twenty needs about 75 in flight to take 500 events a second).
+    webhook_concurrency: int = 2048
+    webhook_per_receiver: int = 128
     # After a secret rotation, the previous secret keeps signing this long.
     webhook_grace_hours: float = 24.0
 
@@ -86,6 +91,11 @@ class Settings(BaseSettings):
     # Where the installation keeps its files (the key file, the demo key). Unset: the SQLite
     # file's directory, or ileti-data/ in the working directory on PostgreSQL.
     data_dir: Path | None = None
+
+    # ``ileti serve``: API processes beside the worker's, sharing the port (0: the API and the
+    # worker share one process and one event loop). Unset: 1 on a machine with more than one
+    # core, so that background work never delays a request, else 0.
+    api_processes: int | None = None
 
     # On SIGTERM or Ctrl-C, how long the API may finish its requests and the worker the batches
     # its carriers hold; what is still out then is claimed again once its lease runs out.

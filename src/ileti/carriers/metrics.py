@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge
 
-BINDS_UP = Gauge("ileti_carrier_binds_up", "SMPP binds currently bound.", ["carrier"])
+BINDS_UP = Gauge(
+    "ileti_carrier_binds_up",
+    "SMPP binds currently bound.",
+    ["carrier"],
+    multiprocess_mode="livesum",
+)
 BIND_FAILURES = Counter(
     "ileti_carrier_bind_failures",
     "Failed connects and refused binds, by reason.",
@@ -17,5 +22,8 @@ MALFORMED = Counter(
     "ileti_carrier_malformed_pdus", "PDUs from the operator that could not be read.", ["carrier"]
 )
 WINDOW_IN_USE = Gauge(
-    "ileti_carrier_window_in_use", "Outstanding submit_sm per bind.", ["carrier", "bind"]
+    "ileti_carrier_window_in_use",
+    "Outstanding submit_sm per bind.",
+    ["carrier", "bind"],
+    multiprocess_mode="livesum",
 )

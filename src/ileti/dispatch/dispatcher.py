@@ -53,6 +53,12 @@ class DispatchSettings:
     # A dead worker's claims go out again after this long.
     lease_seconds: float = 60.0
     idle_poll_seconds: float = 0.2
+    # A bulk loop whose claim did not fill a batch waits this long before the next: under a
+    # steady stream of single sends, each claim then takes what came meanwhile instead of the
+    # one or two messages of the last request, and the worker writes (each a commit SQLite
+    # makes durable on disk, while the API's sends wait for the lock) a few times a second
+    # instead of hundreds. OTPs have a loop of their own and never wait.
+    linger_seconds: float = 0.02
     # The OTP loop's poll: a worker of its own hears of an OTP only this way (a read by index).
     urgent_poll_seconds: float = 0.05
     max_attempts: int = 6
@@ -120,8 +126,10 @@ class Dispatcher:
 
     async def run(self) -> None:
         poll = self.settings.idle_poll_seconds
+        linger = self.settings.linger_seconds
         loops = [
-            self._loop(self._wake, self.dispatch_once, poll) for _ in range(self.settings.loops)
+            self._loop(self._wake, self.dispatch_once, poll, linger)
+            for _ in range(self.settings.loops)
         ]
         urgent = self._loop(self._urgent, self.dispatch_urgent, self.settings.urgent_poll_seconds)
         try:
@@ -142,7 +150,11 @@ class Dispatcher:
         await self._stopped.wait()
 
     async def _loop(
-        self, wake: asyncio.Event, dispatch: Callable[[], Awaitable[int]], poll: float
+        self,
+        wake: asyncio.Event,
+        dispatch: Callable[[], Awaitable[int]],
+        poll: float,
+        linger: float = 0.0,
     ) -> None:
         while not self._stopping:
             try:
@@ -158,6 +170,8 @@ class Dispatcher:
                     return
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), poll)
+            if linger and handled < self.settings.batch and not self._stopping:
+                await asyncio.sleep(linger)
 
     async def dispatch_urgent(self) -> int:
         """Claim due OTPs only."""

@@ -87,7 +87,9 @@ class Reports:
     async def summary(
         self, account_id: int, first: date | None = None, last: date | None = None
     ) -> Summary:
-        """Counts and charges per Istanbul day and state, from ``first`` to ``last``."""
+        """Counts and charges per Istanbul day and state, from ``first`` to ``last``: read
+        from the counts kept as messages move, in the same time however many there are. A
+        dashboard asks for the same (today's states are the last day's rows)."""
         last = last or self.clock.now().astimezone(ISTANBUL).date()
         if first is None:
             first = date.fromordinal(max(1, last.toordinal() - (SUMMARY_DAYS - 1)))

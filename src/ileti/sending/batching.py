@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -24,12 +25,19 @@ class Batcher(Generic[T, R]):
     ) -> None:
         self.process = process
         self.limit = limit
-        self._waiting: list[tuple[T, asyncio.Future[R]]] = []
+        # Each item with its answer to be and when it was submitted.
+        self._waiting: list[tuple[T, asyncio.Future[R], float]] = []
         self._runner: asyncio.Task[None] | None = None
+        # When the oldest item not yet answered was submitted (None: nothing is waiting).
+        self._oldest: float | None = None
+
+    def waited(self) -> float:
+        """How long the oldest item not yet answered has been waiting, in seconds."""
+        return 0.0 if self._oldest is None else time.monotonic() - self._oldest
 
     async def submit(self, item: T) -> R:
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._waiting.append((item, future))
+        self._waiting.append((item, future, time.monotonic()))
         if self._runner is None or self._runner.done():
             self._runner = asyncio.create_task(self._run())
         return await future
@@ -37,14 +45,16 @@ class Batcher(Generic[T, R]):
     async def _run(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting[: self.limit], self._waiting[self.limit :]
+            self._oldest = batch[0][2]
             try:
-                outcomes = await self.process([item for item, _ in batch])
+                outcomes = await self.process([item for item, _, _ in batch])
             except Exception as exc:
                 outcomes = [exc] * len(batch)
-            for (_, future), outcome in zip(batch, outcomes, strict=True):
+            for (_, future, _), outcome in zip(batch, outcomes, strict=True):
                 if future.done():
                     continue
                 if isinstance(outcome, Exception):
                     future.set_exception(outcome)
                 else:
                     future.set_result(outcome)
+        self._oldest = None

@@ -72,6 +72,7 @@ class Sending:
         self.db = db
         self.clock = clock
         self.max_segments = settings.max_segments
+        self.overload_seconds = settings.overload_seconds
         self.wakeups = wakeups or Wakeups()
         self._limits = OtpLimits(settings.otp_per_number_hour, settings.otp_per_country_hour)
         self._singles: Batcher[SendRequest, Accepted] = Batcher(self._store)
@@ -143,6 +144,7 @@ class Sending:
 
     async def accept(self, caller: Caller, order: Order, identity: RequestIdentity) -> Accepted:
         """Store, pay for and queue a checked order."""
+        self._refuse_when_overloaded()
         request = SendRequest(caller.account_id, caller.key_id, order, identity)
         if order.grouped:
             outcome: Accepted | Exception = (await self._store([request]))[0]
@@ -152,6 +154,16 @@ class Sending:
             raise outcome
         self.wakeups.ring(urgent=order.otp is not None)
         return outcome
+
+    def _refuse_when_overloaded(self) -> None:
+        waited = self._singles.waited()
+        if self.overload_seconds and waited > self.overload_seconds:
+            raise GatewayError(
+                codes.UNAVAILABLE,
+                f"The gateway is overloaded: sends have waited {waited:.1f} s to be stored."
+                " Nothing was stored or charged; retry in a second.",
+                headers={"Retry-After": "1"},
+            )
 
     async def _store(self, requests: list[SendRequest]) -> Sequence[Accepted | Exception]:
         """Store a batch in one transaction. If it collides with an identical request committed

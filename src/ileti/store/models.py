@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     DateTime,
     ForeignKey,
     Index,
@@ -396,3 +397,37 @@ class OtpTemplate(Base):
 
     lang: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     text: Mapped[str] = mapped_column(String(1000))
+
+
+class MessageCount(Base):
+    """An account's messages created in one UTC hour that are in one state now, and what they
+    were charged: kept by triggers on ``messages`` (migration 0010), read for day totals.
+
+    ``hour`` is the UTC hour as 'YYYY-MM-DD HH', the form the report's scan grouped by.
+    """
+
+    __tablename__ = "message_counts"
+
+    account_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hour: Mapped[str] = mapped_column(String(13), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+    # Segments charged to the main balance; cost in kuruş charged to any other.
+    credits: Mapped[int] = mapped_column(BigInteger)
+    kurus: Mapped[int] = mapped_column(BigInteger)
+
+
+# PostgreSQL's triggers append what each statement changed here, without a key: concurrent
+# transactions never touch one row, and the worker's upkeep folds them into ``message_counts``.
+# SQLite adds to ``message_counts`` at once and leaves it empty.
+message_count_changes = Table(
+    "message_count_changes",
+    Base.metadata,
+    Column("account_id", Integer, nullable=False),
+    Column("hour", String(13), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("count", BigInteger, nullable=False),
+    Column("credits", BigInteger, nullable=False),
+    Column("kurus", BigInteger, nullable=False),
+    Index("ix_message_count_changes_account_id_hour", "account_id", "hour"),
+)

@@ -7,6 +7,7 @@ the walk goes, and rows that arrive meanwhile never shift it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ileti.domain.lifecycle import MessageStatus
 from ileti.domain.pricing import Balance
 from ileti.domain.schedule import ISTANBUL
-from ileti.store.sql import Composed, Raw, moment, reader
+from ileti.store.sql import Composed, Raw, Row, moment, reader
 
 # Message and group ids are 64-bit signed; a larger one names nothing (and no driver binds it).
 MAX_ID = 2**63 - 1
@@ -133,9 +134,10 @@ _PAGE = Composed(
     "ORDER BY id DESC LIMIT {0}",
     fixed=1,
 )
-# The database groups by UTC hour, the same text on both engines; the hours are folded into
-# Istanbul days here (its offset has been whole hours since 1910), so the result follows the
-# zone's rules without a time zone database in SQLite.
+# The scan of the messages: grouped by UTC hour, the same text on both engines; the hours are
+# folded into Istanbul days here (its offset has been whole hours since 1910), so the result
+# follows the zone's rules without a time zone database in SQLite. Day totals read the counts
+# the triggers keep (below); this reads what they cannot split, part of an hour.
 _TOTALS = (
     "SELECT {hour} AS hour, status, count(*) AS count,"
     f" sum(CASE WHEN cost_balance = '{Balance.MAIN.value}' THEN segments ELSE 0 END) AS credits,"
@@ -149,6 +151,31 @@ _DAY_TOTALS = Composed(
     fixed=1,
     sqlite_head=_TOTALS.format(hour="strftime('%Y-%m-%d %H', created_at)"),
 )
+# The counts per hour and state (migration 0010): on PostgreSQL the folded rows and the
+# changes not folded yet, added up in one statement (one snapshot); SQLite keeps no changes.
+_COUNTED = "SELECT account_id, hour, status, count, credits, kurus FROM"
+_SUMS = "sum(count) AS count, sum(credits) AS credits, sum(kurus) AS kurus"
+_BOTH = f"({_COUNTED} message_counts UNION ALL {_COUNTED} message_count_changes) AS counted"
+_HOUR_COUNTS = Composed(
+    f"SELECT hour, status, {_SUMS} FROM {_BOTH} WHERE account_id = $1",
+    {"since": "hour >= {}", "until": "hour < {}"},
+    "GROUP BY hour, status HAVING sum(count) > 0",
+    fixed=1,
+    sqlite_head=f"SELECT hour, status, {_SUMS} FROM message_counts WHERE account_id = $1",
+)
+# The same, summed per Istanbul day by the database, for a range where the zone's offset
+# ($2, in seconds) stays the same: a day's rows instead of its 24 hours'.
+_DAY_COUNTS = Composed(
+    "SELECT ((hour || ':00')::timestamp + $2::integer * interval '1 second')::date AS day,"
+    f" status, {_SUMS} FROM {_BOTH} WHERE account_id = $1",
+    {"since": "hour >= {}", "until": "hour < {}"},
+    "GROUP BY day, status HAVING sum(count) > 0",
+    fixed=2,
+    sqlite_head=f"SELECT date(hour || ':00', $2 || ' seconds') AS day, status, {_SUMS}"
+    " FROM message_counts WHERE account_id = $1",
+)
+# Longer ranges (and unbounded ones) are summed per hour, each folded into its day here.
+_DAYS_SUMMED_IN_THE_DATABASE = 400
 
 
 async def find_message(
@@ -216,20 +243,138 @@ async def message_page(
 async def day_totals(
     conn: AsyncConnection, account_id: int, since: datetime | None, until: datetime | None
 ) -> list[DayTotal]:
-    """Counts, credits and international kuruş per Istanbul day and state, oldest day first."""
-    statement, values = _DAY_TOTALS.bind({"since": since, "until": until})
+    """Counts, credits and international kuruş per Istanbul day and state of the messages
+    created in [since, until) (None: unbounded), oldest day first; what a report's summary
+    and a dashboard show.
+
+    Read from the counts kept per UTC hour, in the same time however many messages there are.
+    A bound inside an hour (an Istanbul day began off the hour only before 1910) is read from
+    the messages of that part of the hour, and only if the hour has any.
+    """
+    offset = _one_offset(since, until)
+    if offset is not None:
+        statement, values = _DAY_COUNTS.bind(
+            {"since": _hour_text(_hour_of(since)), "until": _hour_text(_hour_of(until))}
+        )
+        return _in_order(
+            ((_day(row["day"]), MessageStatus(row["status"])), row)
+            for row in await statement.rows(conn, account_id, offset, *values)
+        )
+    first_hour, past_hour = _hour_of(since), _hour_of(until)
+    if until is not None and not _on_the_hour(until) and past_hour is not None:
+        past_hour = _next_hour(past_hour)
+    statement, values = _HOUR_COUNTS.bind(
+        {"since": _hour_text(first_hour), "until": _hour_text(past_hour)}
+    )
+    rows = await statement.rows(conn, account_id, *values)
+    # The hours the range covers only in part, and the part of each it covers.
+    parts = {
+        _hour_text(hour): (max(since, hour) if since is not None else hour, _end_in(hour, until))
+        for bound in (since, until)
+        if bound is not None and not _on_the_hour(bound)
+        for hour in [_hour_of(bound)]
+        if hour is not None
+    }
+    if parts and any(row["hour"] in parts for row in rows):
+        rows = [row for row in rows if row["hour"] not in parts]
+        for part_since, part_until in parts.values():
+            if part_since < part_until:
+                scan, scan_values = _DAY_TOTALS.bind({"since": part_since, "until": part_until})
+                rows += await scan.rows(conn, account_id, *scan_values)
+    return _by_day(rows)
+
+
+def _one_offset(since: datetime | None, until: datetime | None) -> int | None:
+    """Istanbul's offset from UTC in seconds, if it is the same all through [since, until),
+    both ends are on the hour and the range is not too long to check day by day; else None."""
+    if since is None or until is None or not (_on_the_hour(since) and _on_the_hour(until)):
+        return None
+    days = (until - since).days
+    if not 0 <= days <= _DAYS_SUMMED_IN_THE_DATABASE:
+        return None
+    try:
+        # A change of offset lasts months: one seen at no day's start and at no end is none.
+        moments = [since + timedelta(days=n) for n in range(days + 1)] + [until]
+        offsets = {moment.astimezone(ISTANBUL).utcoffset() for moment in moments}
+    except OverflowError:
+        return None
+    if len(offsets) != 1:
+        return None
+    [offset] = offsets
+    return None if offset is None else int(offset.total_seconds())
+
+
+def _day(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _by_day(rows: list[Row]) -> list[DayTotal]:
+    days: dict[str, date] = {}
+
+    def keyed(row: Row) -> tuple[date, MessageStatus]:
+        hour = row["hour"]
+        day = days.get(hour)
+        if day is None:
+            day = days[hour] = _istanbul_day(hour)
+        return day, MessageStatus(row["status"])
+
+    return _in_order((keyed(row), row) for row in rows)
+
+
+def _in_order(keyed: Iterable[tuple[tuple[date, MessageStatus], Row]]) -> list[DayTotal]:
+    """The rows summed per day and state, oldest day first, states in the lifecycle's order."""
     totals: dict[tuple[date, MessageStatus], list[int]] = {}
-    for row in await statement.rows(conn, account_id, *values):
-        start = datetime.strptime(row["hour"], "%Y-%m-%d %H").replace(tzinfo=UTC)
-        key = (start.astimezone(ISTANBUL).date(), MessageStatus(row["status"]))
+    for key, row in keyed:
         total = totals.setdefault(key, [0, 0, 0])
         total[0] += int(row["count"])
         total[1] += int(row["credits"])
         total[2] += int(row["kurus"])
-    lifecycle_order = {status: index for index, status in enumerate(MessageStatus)}
     return [
         DayTotal(day, status, *total)
         for (day, status), total in sorted(
-            totals.items(), key=lambda item: (item[0][0], lifecycle_order[item[0][1]])
+            totals.items(), key=lambda item: (item[0][0], _LIFECYCLE_ORDER[item[0][1]])
         )
     ]
+
+
+_LIFECYCLE_ORDER = {status: index for index, status in enumerate(MessageStatus)}
+
+
+def _istanbul_day(hour: str) -> date:
+    """The Istanbul day a UTC hour ('YYYY-MM-DD HH') lies in."""
+    start = datetime(int(hour[:4]), int(hour[5:7]), int(hour[8:10]), int(hour[11:13]), tzinfo=UTC)
+    return start.astimezone(ISTANBUL).date()
+
+
+def _hour_of(when: datetime | None) -> datetime | None:
+    """The start of the UTC hour ``when`` lies in."""
+    if when is None:
+        return None
+    return when.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _on_the_hour(when: datetime) -> bool:
+    return _hour_of(when) == when
+
+
+def _next_hour(hour: datetime) -> datetime | None:
+    """The hour after; None past the last a datetime holds (no message is created there)."""
+    try:
+        return hour + timedelta(hours=1)
+    except OverflowError:
+        return None
+
+
+def _end_in(hour: datetime, until: datetime | None) -> datetime:
+    """Where the part of ``hour`` before ``until`` ends."""
+    end = _next_hour(hour)
+    if until is None:
+        return end or datetime.max.replace(tzinfo=UTC)
+    return until if end is None else min(end, until)
+
+
+def _hour_text(hour: datetime | None) -> str | None:
+    """An hour as the counts name it: 'YYYY-MM-DD HH' in UTC (four digits of year always)."""
+    if hour is None:
+        return None
+    return f"{hour.year:04d}-{hour.month:02d}-{hour.day:02d} {hour.hour:02d}"

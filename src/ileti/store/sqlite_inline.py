@@ -8,11 +8,20 @@ hold) and ``COMMIT`` (it waits for the disk). A connection lent for a report (``
 sends every statement and fetch to a thread of its own: a report may read a million rows, and
 the event loop serves everyone else meanwhile. It offers the part of aiosqlite's interface that
 SQLAlchemy's ``sqlite+aiosqlite`` dialect uses, and is handed to it as ``async_creator``.
+
+Processes sharing one file (``ileti serve`` with API processes, ``ileti api`` beside ``ileti
+worker``) take turns to write through a lock on a file beside the database (``WriterLock``),
+held from ``BEGIN IMMEDIATE`` to the end of the transaction. SQLite's own lock would do, but a
+process that finds it taken sleeps and tries again (up to 100 ms between tries), while the
+process holding it takes it again the moment it is free: under a steady stream of API writes
+the worker hardly wrote at all. A waiter on the file lock is woken as it is released.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +29,31 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_WAITING_STATEMENTS = ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE", "COMMIT")
+_BEGIN_WRITE = ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE")
+
+
+class WriterLock:
+    """The turn to write among the processes sharing a database: ``flock`` on a file beside it.
+
+    Each connection opens the file itself (a ``flock`` belongs to one open file), and the lock
+    goes with the descriptor when the connection closes or the process dies.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self.held = False
+
+    def acquire(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        os.close(self._fd)
 
 
 class InlineCursor:
@@ -59,8 +92,8 @@ class InlineCursor:
         await owner.idle()
         if owner.reporting:
             await owner.off_loop(self._cursor.execute, sql, parameters, executor=owner.reports)
-        elif sql.lstrip()[:16].upper().startswith(_WAITING_STATEMENTS):
-            await owner.off_loop(self._cursor.execute, sql, parameters)
+        elif sql.lstrip()[:16].upper().startswith(_BEGIN_WRITE):
+            await owner.off_loop(owner.begin_write, self._cursor, sql, parameters)
         else:
             self._cursor.execute(sql, parameters)
         return self
@@ -104,9 +137,14 @@ class _InlineQueue:
 
 class InlineConnection:
     def __init__(
-        self, conn: sqlite3.Connection, executor: ThreadPoolExecutor, reports: ThreadPoolExecutor
+        self,
+        conn: sqlite3.Connection,
+        executor: ThreadPoolExecutor,
+        reports: ThreadPoolExecutor,
+        writer: WriterLock | None = None,
     ) -> None:
         self._conn = conn
+        self._writer = writer
         self._connection: sqlite3.Connection | None = conn
         self._executor = executor
         # Threads for reports, apart from the one commits take: a long report never holds up
@@ -135,6 +173,26 @@ class InlineConnection:
             if not busy.done():
                 await asyncio.wait([busy])
             self._busy = None
+
+    def begin_write(self, cursor: sqlite3.Cursor, sql: str, parameters: Any) -> None:
+        """On a thread: wait for the turn to write among processes, then for SQLite's lock."""
+        if self._writer is not None:
+            self._writer.acquire()
+        try:
+            cursor.execute(sql, parameters)
+        except BaseException:
+            self._end_write()
+            raise
+
+    def _end_write(self) -> None:
+        if self._writer is not None and not self._conn.in_transaction:
+            self._writer.release()
+
+    def _commit(self) -> None:
+        try:
+            self._conn.commit()
+        finally:
+            self._end_write()
 
     @property
     def isolation_level(self) -> str | None:
@@ -171,11 +229,14 @@ class InlineConnection:
     async def commit(self) -> None:
         await self.idle()
         if self._conn.in_transaction:
-            await self.off_loop(self._conn.commit)
+            await self.off_loop(self._commit)
 
     async def rollback(self) -> None:
         await self.idle()
-        self._conn.rollback()
+        try:
+            self._conn.rollback()
+        finally:
+            self._end_write()
 
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         self._conn.create_function(*args, **kwargs)
@@ -184,16 +245,21 @@ class InlineConnection:
         await self.idle()
         if self._connection is not None:
             self._connection = None
-            self._conn.close()
+            self._close()
 
     def stop(self) -> None:
         if self._connection is None:
             return
         self._connection = None
         if self._busy is not None and not self._busy.done():
-            self._busy.add_done_callback(lambda _: self._conn.close())
+            self._busy.add_done_callback(lambda _: self._close())
         else:
-            self._conn.close()
+            self._close()
+
+    def _close(self) -> None:
+        self._conn.close()
+        if self._writer is not None:
+            self._writer.close()  # and with it the turn to write, if this connection had it
 
 
 def connector(
@@ -203,6 +269,8 @@ def connector(
 
     async def connect() -> InlineConnection:
         conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
-        return InlineConnection(conn, executor, reports)
+        # An in-memory database belongs to its connection: no other process can write to it.
+        writer = WriterLock(f"{path}-writer") if path != ":memory:" else None
+        return InlineConnection(conn, executor, reports, writer)
 
     return connect

@@ -9,6 +9,9 @@ pages of rows that are gone. Autovacuum does this work when the server runs it, 
 database once a minute and some servers run without it, so the worker checks for itself, on
 autovacuum's own rule: a table is analysed, or vacuumed, once enough of it changed since the
 last time.
+
+It also folds the changes of the message counts that PostgreSQL's triggers append (migration
+0010) into one row per account, hour and state, so that a report adds up a few rows.
 """
 
 from __future__ import annotations
@@ -47,6 +50,23 @@ _UNLOCK = Raw(
 _TARGET = Raw("SET default_statistics_target = 10", sqlite=POSTGRES_ONLY)
 _RESET = Raw("RESET default_statistics_target", sqlite=POSTGRES_ONLY)
 _OWN_TABLES = frozenset(Base.metadata.tables)
+# The changes appended up to this statement's snapshot leave and are added to the counts in one
+# statement: one that commits meanwhile is left for the next fold, and a read (one snapshot)
+# sees every change either still appended or already added, never both nor neither. Only
+# this statement updates ``message_counts`` on PostgreSQL, under the upkeep's lock, in the
+# order of the key.
+_FOLD = Raw(
+    "WITH folded AS (DELETE FROM message_count_changes"
+    " RETURNING account_id, hour, status, count, credits, kurus)"
+    " INSERT INTO message_counts (account_id, hour, status, count, credits, kurus)"
+    " SELECT account_id, hour, status, sum(count), sum(credits), sum(kurus) FROM folded"
+    " GROUP BY account_id, hour, status ORDER BY account_id, hour, status"
+    " ON CONFLICT (account_id, hour, status) DO UPDATE SET"
+    " count = message_counts.count + excluded.count,"
+    " credits = message_counts.credits + excluded.credits,"
+    " kurus = message_counts.kurus + excluded.kurus",
+    sqlite=POSTGRES_ONLY,
+)
 # (vacuum, analyze) → the statement, for each of the gateway's tables.
 _WORK = {
     (table, vacuum, analyze): Raw(statement, sqlite=POSTGRES_ONLY)
@@ -91,9 +111,15 @@ async def work_due(conn: AsyncConnection) -> list[TableWork]:
     return work
 
 
+async def fold_counts(conn: AsyncConnection) -> int:
+    """Add the message counts' changes to the counts; how many rows of counts they touched."""
+    return await _FOLD.run(conn)
+
+
 async def upkeep(db: Database) -> list[TableWork]:
-    """Vacuum and analyse what is due (PostgreSQL only); what was done. Another worker doing
-    it at the same time leaves this one nothing to do."""
+    """Fold the message counts' changes, then vacuum and analyse what is due (PostgreSQL
+    only); what was vacuumed or analysed. Another worker doing it at the same time leaves this
+    one nothing to do."""
     if not db.is_postgres:
         return []
     async with db.engine.connect() as conn:
@@ -103,6 +129,7 @@ async def upkeep(db: Database) -> list[TableWork]:
         if not locked["locked"]:
             return []
         try:
+            await fold_counts(conn)
             await _TARGET.run(conn)
             work = await work_due(conn)
             for item in work:

@@ -57,7 +57,7 @@ OUTBOX = LeaseQueue(
     # Pending, leaving out the keys in {0} (busy ones; an empty list leaves out none).
     waiting="status = 'pending' AND NOT key_id = ANY({0})",
     order="due_ms",
-    returning="id, key_id, event_type, body, attempts",
+    returning="id, key_id, event_type, body, attempts, due_ms",
 )
 _CONFIG = Raw("SELECT webhook FROM api_keys WHERE id = $1")
 _SAVE_CONFIG = Raw("UPDATE api_keys SET webhook = $2 WHERE id = $1")
@@ -223,6 +223,8 @@ class ClaimedEvent:
     body: str
     # Attempts made before this one.
     attempts: int
+    # RETURNING keeps no order: the sender sends the longest due first.
+    due_ms: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,10 @@
 """Delivers the outbox: many receivers at once, a bounded number of requests per receiver.
 
 Events are claimed under a lease that a heartbeat keeps alive while they wait or travel, and
-their outcomes are written in batches. A receiver that hangs holds only its own slots and its
-own events (its key is left out of claims once it has enough of them waiting), so the others'
-events keep flowing. A sender that dies leaves its events to be claimed again when the lease runs
-out: each event arrives at least once, always under the same id.
+their outcomes are written in batches. A receiver that hangs holds only its own lanes and its
+own events: a key whose events wait for a free lane is left out of claims once enough of them
+wait, so the others' events keep flowing. A sender that dies leaves its events to be claimed
+again when the lease runs out: each event arrives at least once, always under the same id.
 
 Secrets are stored sealed; the sender opens them with the installation's key to sign, and a
 secret it cannot open (another key sealed it) fails the attempt, which is retried.
@@ -41,17 +41,19 @@ MAX_RETRY_AFTER_SECONDS = 24 * 3600
 @dataclass(frozen=True, slots=True)
 class SenderSettings:
     timeout: float = 10.0
-    # Requests in flight in all, and to one receiver URL.
-    concurrency: int = 512
-    per_receiver: int = 16
-    # A key with this many events claimed and not yet recorded is left out of claims, so a
-    # receiver that hangs ties up at most this many plus one batch.
+    # Requests in flight in all, and to one receiver URL. A receiver that takes 3 s over one
+    # answer in twenty needs about 75 requests in flight to take 500 events a second.
+    concurrency: int = 2048
+    per_receiver: int = 128
+    # A key with this many events claimed and waiting for a lane of its receiver is left out
+    # of claims, so a receiver that hangs ties up its lanes, this many and one batch at most.
     per_key_backlog: int = 64
     # Claimed and not yet recorded, in all.
     max_held: int = 4096
     batch: int = 256
     lease_seconds: float = 60.0
-    idle_poll_seconds: float = 0.5
+    # Events written by another process wake nobody: they wait for this poll at most.
+    idle_poll_seconds: float = 0.1
     # Outcomes are written together, at most this long after they are known.
     record_seconds: float = 0.05
     max_response_bytes: int = 4096
@@ -83,13 +85,19 @@ class WebhookSender:
         self.keyring = keyring
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.resolver = Resolver(allow_private=self.settings.allow_private)
-        # Set by new work, and by recorded outcomes (which make room for more claims).
+        # Set by new work, by a key that has room again, and by recorded outcomes when claims
+        # wait for room.
         self._wake = asyncio.Event()
         self._global = asyncio.Semaphore(self.settings.concurrency)
         self._lanes = Lanes(per_receiver=self.settings.per_receiver)
-        # Claimed events not yet recorded: event id → key id.
-        self._held: dict[str, int] = {}
-        self._per_key: dict[int, int] = {}
+        # Claimed events not yet recorded.
+        self._held: set[str] = set()
+        # Per key, claimed events not yet on a lane.
+        self._waiting: dict[int, int] = {}
+        # Whether the last claim took all it had room for: more is due, no need to ask.
+        self._full = False
+        # Whether claims wait for outcomes to be recorded (``max_held``).
+        self._no_room = False
         self._results: list[outbox.Attempt] = []
         self._results_ready = asyncio.Event()
         self._recording: asyncio.Future[None] | None = None
@@ -115,6 +123,8 @@ class WebhookSender:
 
     async def _claim_loop(self) -> None:
         while True:
+            # Cleared before the claim, so that a wake during it is not lost.
+            self._wake.clear()
             try:
                 claimed = await self._claim()
             except asyncio.CancelledError:
@@ -124,20 +134,22 @@ class WebhookSender:
                 claimed = 0
             if claimed:
                 continue
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.settings.idle_poll_seconds):
                     await self._wake.wait()
 
     async def _claim(self) -> int:
         room = min(self.settings.batch, self.settings.max_held - len(self._held))
-        if room <= 0:
+        self._no_room = room <= 0
+        if self._no_room:
             return 0
-        busy = [k for k, n in self._per_key.items() if n >= self.settings.per_key_backlog]
+        limit = self.settings.per_key_backlog
+        busy = [k for k, n in self._waiting.items() if n >= limit]
         now_ms = self.clock.now_ms()
-        async with self.db.read() as conn:
-            if not await outbox.any_due(conn, now_ms, busy):
-                return 0
+        if not self._full:
+            async with self.db.read() as conn:
+                if not await outbox.any_due(conn, now_ms, busy):
+                    return 0
         async with self.db.write() as conn:
             events = await outbox.claim(
                 conn,
@@ -147,26 +159,41 @@ class WebhookSender:
                 int(self.settings.lease_seconds * 1000),
                 busy,
             )
-        if not events:
-            return 0
-        async with self.db.read() as conn:
+            # In the claim's transaction: one fewer for each batch.
             settings = await outbox.configs(conn, {e.key_id for e in events})
+        self._full = len(events) == room
+        # RETURNING keeps no order: the longest due go first to their lanes.
+        events.sort(key=_due)
         for event in events:
-            self._held[event.id] = event.key_id
-            self._per_key[event.key_id] = self._per_key.get(event.key_id, 0) + 1
+            self._held.add(event.id)
+            self._waiting[event.key_id] = self._waiting.get(event.key_id, 0) + 1
             task = asyncio.ensure_future(self._deliver(event, settings.get(event.key_id)))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return len(events)
 
+    def _on_lane(self, key_id: int) -> None:
+        """One event of ``key_id`` no longer waits: it has a lane, or needs none."""
+        left = self._waiting[key_id] - 1
+        if left:
+            self._waiting[key_id] = left
+        else:
+            del self._waiting[key_id]
+        if left == self.settings.per_key_backlog - 1:
+            # The key was left out of claims: its next events can come.
+            self._wake.set()
+
     async def _deliver(self, event: outbox.ClaimedEvent, config: WebhookConfig | None) -> None:
         attempt = event.attempts + 1
         if config is None or not config.enabled:
+            self._on_lane(event.key_id)
             self._result(
                 event, attempt, self.clock.now_ms(), None, 0, "webhook is off for this key", None
             )
             return
+        # Only a stop cancels the wait for a lane, and a stop forgets what waits.
         async with self._lanes.lane(config.url) as lane, self._global:
+            self._on_lane(event.key_id)
             started_ms = self.clock.now_ms()
             started = time.perf_counter()
             code, error, retry_after = await self._post(lane, event, config)
@@ -275,15 +302,9 @@ class WebhookSender:
         except BaseException:
             self._results = results + self._results
             raise
-        for result in results:
-            key_id = self._held.pop(result.event_id, None)
-            if key_id is not None:
-                left = self._per_key[key_id] - 1
-                if left:
-                    self._per_key[key_id] = left
-                else:
-                    del self._per_key[key_id]
-        self._wake.set()
+        self._held.difference_update(r.event_id for r in results)
+        if self._no_room:
+            self._wake.set()
 
     async def _heartbeat_loop(self) -> None:
         interval = self.settings.lease_seconds / 3
@@ -328,7 +349,11 @@ class WebhookSender:
             async with self.db.write() as conn:
                 await outbox.release(conn, list(self._held), self.owner)
             self._held.clear()
-            self._per_key.clear()
+            self._waiting.clear()
+
+
+def _due(event: outbox.ClaimedEvent) -> tuple[int, str]:
+    return event.due_ms, event.id
 
 
 def _retry_after(answer: Answer) -> float | None:

@@ -139,12 +139,29 @@ class Target:
 class Resolver:
     """Resolves and checks receiver hosts, remembering the answer for a short while."""
 
+    # URLs whose targets are kept; past it, the oldest go.
+    MAX_TARGETS = 4096
+
     def __init__(self, *, allow_private: bool, ttl: float = 30.0) -> None:
         self.allow_private = allow_private
         self.ttl = ttl
         self._cache: dict[tuple[str, int], tuple[float, str]] = {}
+        # A URL's target until its name's address is looked up again: parsing the URL for
+        # every event cost more than signing it.
+        self._targets: dict[str, tuple[float, Target]] = {}
 
     async def target(self, url: str) -> Target:
+        kept = self._targets.get(url)
+        now = time.monotonic()
+        if kept is not None and kept[0] > now:
+            return kept[1]
+        target = await self._target(url)
+        if len(self._targets) >= self.MAX_TARGETS:
+            del self._targets[next(iter(self._targets))]
+        self._targets[url] = (now + self.ttl, target)
+        return target
+
+    async def _target(self, url: str) -> Target:
         parsed = check_url(url, allow_private=self.allow_private)
         if self.allow_private or _literal(parsed.host) is not None:
             return Target(parsed, None, None)
