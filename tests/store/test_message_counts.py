@@ -99,13 +99,21 @@ async def assert_counted(db: Database, *ranges: tuple[int, date, date]) -> None:
     async with db.engine.connect() as conn:
         if db.is_postgres:
             await conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-        scanned = await _hours(conn, _SCAN.format(hour=_HOURS[conn.dialect.name]))
-        counted = await _hours(conn, _COUNTED)
-        assert counted == scanned
-        for account_id, first, last in ranges:
-            since, until = istanbul_days(first, last)
-            days = await reports.day_totals(conn, account_id, since, until)
-            assert days == await _expected_days(conn, account_id, first, last)
+        else:
+            # SQLite reads run in autocommit, a snapshot per statement: while the pipeline
+            # moves messages, the scan and the counts would be read at different moments.
+            await conn.exec_driver_sql("BEGIN")
+        try:
+            scanned = await _hours(conn, _SCAN.format(hour=_HOURS[conn.dialect.name]))
+            counted = await _hours(conn, _COUNTED)
+            assert counted == scanned
+            for account_id, first, last in ranges:
+                since, until = istanbul_days(first, last)
+                days = await reports.day_totals(conn, account_id, since, until)
+                assert days == await _expected_days(conn, account_id, first, last)
+        finally:
+            if not db.is_postgres:
+                await conn.exec_driver_sql("ROLLBACK")
 
 
 def _message(number: str, segments: int = 1, international: bool = False) -> NewMessage:
