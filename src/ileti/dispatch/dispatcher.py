@@ -56,8 +56,8 @@ class DispatchSettings:
     # A bulk loop whose claim did not fill a batch waits this long before the next: under a
     # steady stream of single sends, each claim then takes what came meanwhile instead of the
     # one or two messages of the last request, and the worker writes (each a commit SQLite
-    # makes durable on disk, while the API's sends wait for the lock) a few times a second
-    # instead of hundreds. OTPs have a loop of their own and never wait.
+    # makes durable on disk, while the API's sends wait for the lock) less often, more at a
+    # time. OTPs have a loop of their own and never wait.
     linger_seconds: float = 0.02
     # The OTP loop's poll: a worker of its own hears of an OTP only this way (a read by index).
     urgent_poll_seconds: float = 0.05
