@@ -9,25 +9,17 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import func, select, text
 
-from ileti.store import accounts, keys
 from ileti.store.db import Database
 from ileti.store.models import Message
-from support.api import Api, serving
-from support.clock import ManualClock
+from support.api import Api, acme_api
 
 WAIT = 0.2
 
 
 @pytest.fixture
 async def api(db: Database) -> AsyncIterator[Api]:
-    clock = ManualClock()
-    now = clock.now()
-    async with db.write() as conn:
-        account = await accounts.create_account(conn, "acme", now, credits=100)
-        await accounts.add_title(conn, account.id, "ACME", now, active=True)
-        key, _ = await keys.create_key(conn, account.id, now)
-    async with serving(db, clock, overload_seconds=WAIT) as (client, services):
-        yield Api(client, services, clock, key, account.id)
+    async with acme_api(db, overload_seconds=WAIT) as opened:
+        yield opened
 
 
 def _send(api: Api, number: str) -> asyncio.Task:

@@ -12,7 +12,7 @@ from ileti.api.app import create_app
 from ileti.config import Settings
 from ileti.domain.permissions import Permission
 from ileti.services import Services
-from ileti.store import keys
+from ileti.store import accounts, keys
 from ileti.store.db import Database
 from support.clock import ManualClock
 
@@ -67,3 +67,18 @@ async def serving(
     transport = httpx.ASGITransport(app=create_app(services), client=("127.0.0.1", 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         yield client, services
+
+
+@asynccontextmanager
+async def acme_api(db: Database, **settings: object) -> AsyncIterator[Api]:
+    """Account ``acme`` (100 credits, title and OTP title ``ACME``, a key) and the services
+    and API of one process over ``db``, with these settings."""
+    clock = ManualClock()
+    now = clock.now()
+    async with db.write() as conn:
+        account = await accounts.create_account(conn, "acme", now, credits=100)
+        await accounts.add_title(conn, account.id, "ACME", now, active=True)
+        await accounts.set_otp(conn, account.id, title="ACME")
+        key, _ = await keys.create_key(conn, account.id, now)
+    async with serving(db, clock, **settings) as (client, services):
+        yield Api(client, services, clock, key, account.id)
