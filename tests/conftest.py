@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -29,6 +30,7 @@ def pytest_report_header() -> list[str]:
     return [
         f"postgresql: {'on' if POSTGRES_URL else 'off (ILETI_TEST_POSTGRES_URL not set)'}",
         f"redis: {'on' if REDIS_URL else 'off (ILETI_TEST_REDIS_URL not set)'}",
+        f"browser: {os.environ.get('ILETI_TEST_CHROMIUM') or shutil.which('chromium') or 'none'}",
     ]
 
 
@@ -39,11 +41,20 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             asyncio.run(asyncio.wait_for(_execute_autocommit(POSTGRES_URL, "SELECT 1"), 10))
         except Exception as exc:
             pytest.exit(f"ILETI_TEST_POSTGRES_URL is set, PostgreSQL out of reach: {exc!r}", 3)
+    chromium = os.environ.get("ILETI_TEST_CHROMIUM")
+    if chromium and not os.access(chromium, os.X_OK):
+        pytest.exit(f"ILETI_TEST_CHROMIUM is set, no browser at {chromium}", 3)
     if REDIS_URL:
         try:
             asyncio.run(_ping_redis(REDIS_URL))
         except Exception as exc:
             pytest.exit(f"ILETI_TEST_REDIS_URL is set, Redis out of reach: {exc!r}", 3)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread
+    from its first test to the end of the session, where no asyncio test could run."""
+    items.sort(key=lambda item: "/web/browser/" in str(item.path))
 
 
 async def _ping_redis(url: str) -> None:

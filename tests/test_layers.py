@@ -32,7 +32,9 @@ ALLOWED: dict[str, set[str]] = {
     "dispatch": {"carriers", "config", "domain", "store", "webhooks"},
     **{service: SHARED | {"store"} for service in SERVICES},
     "services": SHARED | SERVICES | {"store"},
-    "api": SHARED | SERVICES | {"services"},
+    "api": SHARED | SERVICES | {"services", "web"},
+    # The panel, a door like the API (which mounts it).
+    "web": SHARED | SERVICES | {"services"},
     # The command line is a door, and where processes start: it also opens and migrates the
     # database, and runs the worker and the simulator.
     "cli": SHARED | SERVICES | {"services", "api", "dispatch", "carriers", "logs", "store"},

@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     # its carriers hold; what is still out then is claimed again once its lease runs out.
     shutdown_seconds: float = 30.0
 
+    # The panel: every user must enrol a second factor (TOTP) before anything else.
+    panel_require_totp: bool = False
+    # A panel session ends after this long without a request.
+    panel_idle_minutes: float = 30.0
+
     log_level: str = "INFO"
 
 

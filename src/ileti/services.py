@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ileti.access.authenticator import Authenticator
+from ileti.access.logins import Logins
 from ileti.access.ratelimit import RequestLimiter
 from ileti.accounts.accounts import Accounts
 from ileti.accounts.keys import Keys
 from ileti.accounts.prices import Prices
+from ileti.accounts.users import Users
 from ileti.accounts.webhooks import Webhooks
 from ileti.compliance.blacklist import Blacklist
 from ileti.config import Settings
@@ -39,6 +41,9 @@ class Services:
     keys: Keys
     prices: Prices
     webhooks: Webhooks
+    users: Users
+    # Who is using the panel: passwords, TOTP codes, sessions.
+    logins: Logins
 
     @classmethod
     def create(cls, settings: Settings, db: Database, clock: Clock = SYSTEM_CLOCK) -> Services:
@@ -72,5 +77,13 @@ class Services:
                 clock=clock,
                 wakeups=wakeups,
                 keyring=keyring,
+            ),
+            users=Users(db, clock),
+            logins=Logins(
+                db,
+                keyring,
+                require_totp=settings.panel_require_totp,
+                idle_minutes=settings.panel_idle_minutes,
+                clock=clock,
             ),
         )

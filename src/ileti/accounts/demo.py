@@ -4,15 +4,19 @@ a newcomer saved keep working across restarts."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
 from ileti.config import Settings
 from ileti.domain.clock import SYSTEM_CLOCK, Clock
 from ileti.domain.errors import NotFound
+from ileti.domain.passwords import hash_password, new_password, verify_password
+from ileti.domain.permissions import Role
 from ileti.domain.pricing import Balance
 from ileti.store import accounts as account_store
 from ileti.store import keys as key_store
+from ileti.store import users as user_store
 from ileti.store.datadir import data_directory, read_private, replace_private
 from ileti.store.db import Database
 
@@ -20,12 +24,52 @@ DEMO_ACCOUNT = "demo"
 DEMO_TITLE = "ILETI"
 DEMO_CREDITS = 1000
 DEMO_KEY_FILE = "demo.key"
+DEMO_OWNER = "demo@example.com"
+DEMO_PASSWORD_FILE = "demo.password"
 
 
 @dataclass(frozen=True, slots=True)
 class DemoKey:
     key: str
     kept_in: Path
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOwner:
+    email: str
+    password: str
+
+
+async def ensure_demo_owner(
+    db: Database, settings: Settings, clock: Clock = SYSTEM_CLOCK
+) -> DemoOwner:
+    """The demo account's panel owner, with the password kept in the data directory (so it
+    is the same at every start), set again when the file is gone or no longer matches."""
+    kept_in = data_directory(settings.database_url, settings.data_dir) / DEMO_PASSWORD_FILE
+    kept = read_private(kept_in)
+    async with db.read() as conn:
+        account = await account_store.find_account(conn, DEMO_ACCOUNT)
+        try:
+            user = await user_store.by_email(conn, DEMO_OWNER)
+        except NotFound:
+            user = None
+    if (
+        user is not None
+        and kept
+        and await asyncio.to_thread(verify_password, user.password_hash, kept)
+    ):
+        return DemoOwner(DEMO_OWNER, kept)
+    password = new_password()
+    hashed = await asyncio.to_thread(hash_password, password)
+    replace_private(kept_in, password)
+    async with db.write() as conn:
+        if user is None:
+            await user_store.insert(
+                conn, account.id, DEMO_OWNER, hashed, Role.OWNER.value, clock.now()
+            )
+        else:
+            await user_store.set_password(conn, user.id, hashed)
+    return DemoOwner(DEMO_OWNER, password)
 
 
 async def ensure_demo(db: Database, settings: Settings, clock: Clock = SYSTEM_CLOCK) -> DemoKey:

@@ -17,6 +17,8 @@ class Keys:
     def __init__(self, db: Database, clock: Clock = SYSTEM_CLOCK) -> None:
         self.db = db
         self.clock = clock
+        # Account id → its panel key's id: made once, never changed.
+        self._panel_keys: dict[int, int] = {}
 
     async def create(
         self,
@@ -52,3 +54,12 @@ class Keys:
     async def switch_api(self, key: str, enabled: bool) -> None:
         async with self.db.write() as conn:
             await store.set_api_enabled(conn, key, enabled)
+
+    async def panel_key(self, account_id: int) -> int:
+        """The id of the key the account's panel sends are recorded under (made on first use)."""
+        key_id = self._panel_keys.get(account_id)
+        if key_id is None:
+            async with self.db.write() as conn:
+                key_id = await store.panel_key(conn, account_id, self.clock.now())
+            self._panel_keys[account_id] = key_id
+        return key_id

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -24,6 +24,7 @@ from ileti.api.routes import account, blacklist, otp, reports, sms, webhooks
 from ileti.codes import GatewayError
 from ileti.services import Services
 from ileti.validation import quoted
+from ileti.web.app import create_panel
 
 log = structlog.get_logger("ileti.api")
 
@@ -93,6 +94,14 @@ def create_app(services: Services) -> Gateway:
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi() -> JSONResponse:
         return JSONResponse(document)
+
+    # The customer panel, on the same services; the root leads to it.
+    app.mount("/panel", create_panel(services))
+
+    @app.get("/", include_in_schema=False)
+    @app.get("/panel", include_in_schema=False)
+    async def to_panel() -> RedirectResponse:
+        return RedirectResponse("/panel/", status_code=307)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

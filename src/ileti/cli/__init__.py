@@ -9,6 +9,7 @@ from ileti.cli import (  # noqa: F401  (each registers its commands)
     prices,
     processes,
     smsc,
+    users,
     webhooks,
 )
 from ileti.cli.app import app

@@ -31,7 +31,14 @@ import uvloop
 from prometheus_client import start_http_server
 
 from ileti import logs
-from ileti.accounts.demo import DEMO_ACCOUNT, DEMO_TITLE, DemoKey, ensure_demo
+from ileti.accounts.demo import (
+    DEMO_ACCOUNT,
+    DEMO_TITLE,
+    DemoKey,
+    DemoOwner,
+    ensure_demo,
+    ensure_demo_owner,
+)
 from ileti.api.app import create_app
 from ileti.cli.common import run_with_services
 from ileti.config import Settings, get_settings
@@ -296,17 +303,21 @@ def _start(*, demo: bool, host: str, port: int) -> Settings:
     migrate.upgrade(settings.database_url, settings.database_schema)
     if demo:
 
-        async def demo_key(services: Services) -> DemoKey:
-            return await ensure_demo(services.db, services.settings, services.clock)
+        async def demo_logins(services: Services) -> tuple[DemoKey, DemoOwner]:
+            key = await ensure_demo(services.db, services.settings, services.clock)
+            owner = await ensure_demo_owner(services.db, services.settings, services.clock)
+            return key, owner
 
-        typer.echo(_demo_text(run_with_services(demo_key, settings), f"http://{host}:{port}"))
+        key, owner = run_with_services(demo_logins, settings)
+        typer.echo(_demo_text(key, owner, f"http://{host}:{port}"))
     _tune_gc()
     return settings
 
 
-def _demo_text(demo: DemoKey, base: str) -> str:
+def _demo_text(demo: DemoKey, owner: DemoOwner, base: str) -> str:
     """The demo's key, and lines to paste into a shell: the balance, then a message and its
-    status a second later (by then the simulator has delivered it)."""
+    status a second later (by then the simulator has delivered it); then the panel's address
+    and its owner's login."""
     key, json_body = demo.key, "-H 'Content-Type: application/json' -d"
     send = (
         f'{{"api_key": "{key}", "title": "{DEMO_TITLE}", "sentto": "905321234567",'
@@ -322,6 +333,9 @@ def _demo_text(demo: DemoKey, base: str) -> str:
         """  id=$(echo "$sent" | sed 's/.*"sms_id":\\([0-9]*\\).*/\\1/')\n"""
         f"  sleep 1; curl -s {base}/sms/status {json_body}"
         f""" '{{"api_key": "{key}", "sms_id": '"$id"'}}'; echo\n"""
+        f"\nThe panel, in a browser: {base}/panel/\n"
+        f"  email:    {owner.email}\n"
+        f"  password: {owner.password}\n"
     )
 
 

@@ -11,3 +11,10 @@ class Permission(StrEnum):
     SEND_BULK_SMS = "send_bulk_sms"
     CHECK_BALANCE = "check_balance"
     CHECK_SMS_STATUS = "check_sms_status"
+
+
+class Role(StrEnum):
+    """What a panel user may do: an owner also manages keys, webhooks and users."""
+
+    OWNER = "owner"
+    MEMBER = "member"

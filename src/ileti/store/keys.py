@@ -52,7 +52,14 @@ _RECORD = (
     " FROM api_keys AS k JOIN accounts AS a ON a.id = k.account_id"
 )
 _BY_PREFIX = Raw(_RECORD + " WHERE k.prefix = $1")
-_OF_ACCOUNT = Raw(_RECORD + " WHERE k.account_id = $1 ORDER BY k.id")
+_OF_ACCOUNT = Raw(_RECORD + " WHERE k.account_id = $1 AND k.kind = 'api' ORDER BY k.id")
+_PANEL_KEY = Raw("SELECT id FROM api_keys WHERE account_id = $1 AND kind = 'panel'")
+# The panel's key has no secret: its hash is empty, which no key's hash ever is.
+_CREATE_PANEL_KEY = Raw(
+    "INSERT INTO api_keys (account_id, prefix, key_hash, kind, api_enabled, allowed_ips,"
+    f" created_at, {', '.join(p.value for p in Permission)})"
+    " VALUES ($1, $2, '', 'panel', FALSE, '[]', $3, " + ", ".join("TRUE" for _ in Permission) + ")"
+)
 _CREATE = Raw(
     "INSERT INTO api_keys (account_id, prefix, key_hash, api_enabled, allowed_ips, per_minute,"
     f" created_at, {', '.join(p.value for p in Permission)})"
@@ -127,6 +134,18 @@ async def find_key(conn: AsyncConnection, key_or_prefix: str) -> KeyRecord:
 
 async def list_keys(conn: AsyncConnection, account_id: int) -> list[KeyRecord]:
     return [_record(row) for row in await _OF_ACCOUNT.rows(conn, account_id)]
+
+
+async def panel_key(conn: AsyncConnection, account_id: int, now: datetime) -> int:
+    """The id of the key the account's panel sends are recorded under, made on first use.
+
+    Its prefix cannot be a key's (``domain.keys``), so no request can present it."""
+    row = await _PANEL_KEY.first(conn, account_id)
+    if row is None:
+        await _CREATE_PANEL_KEY.run(conn, account_id, f"panel:{account_id}", now)
+        row = await _PANEL_KEY.first(conn, account_id)
+        assert row is not None
+    return int(row["id"])
 
 
 async def revoke_key(conn: AsyncConnection, key_or_prefix: str, now: datetime) -> KeyRecord:

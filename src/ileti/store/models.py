@@ -111,6 +111,9 @@ class ApiKey(Base):
     # None: the operator's default; 0: no limit.
     per_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
     webhook: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # ``api``: a key a client holds. ``panel``: the account's own key that the panel's sends
+    # are recorded under; it has no secret and the API never accepts it.
+    kind: Mapped[str] = mapped_column(String(8), default="api", server_default="api")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
@@ -123,6 +126,8 @@ class SenderId(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     title: Mapped[str] = mapped_column(String(11))
     status: Mapped[str] = mapped_column(String(16), default="pending")
+    # Why the account asks for it (a request made in the panel), for the operator to judge.
+    reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -431,3 +436,92 @@ message_count_changes = Table(
     Column("kurus", BigInteger, nullable=False),
     Index("ix_message_count_changes_account_id_hour", "account_id", "hour"),
 )
+
+
+class User(Base):
+    """A person who logs into the panel for an account: a password kept only as an Argon2
+    hash, and a TOTP secret kept sealed with the installation's key."""
+
+    __tablename__ = "users"
+    __table_args__ = (Index("ix_users_account_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    # Lower case: one address is one user, however it was typed.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    # owner | member
+    role: Mapped[str] = mapped_column(String(8))
+    totp_secret: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # False while a secret is offered but not yet confirmed by a code.
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The 30-second step of the last code accepted: a code is good once.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PanelSession(Base):
+    """A login: the cookie's token only as a hash. ``stage`` is ``totp`` between the password
+    and the code, ``in`` after."""
+
+    __tablename__ = "panel_sessions"
+    __table_args__ = (Index("ix_panel_sessions_user_id", "user_id"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(8))
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    seen_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class LoginFailure(Base):
+    """A failed login, by what it counts against (``address:…``, ``user:…``)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_subject_at_ms", "subject", "at_ms"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class ContactGroup(Base):
+    __tablename__ = "contact_groups"
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Contact(Base):
+    """A number in a contact group (normalised, as the API stores recipients), with optional
+    name fields."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("group_id", "number"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("contact_groups.id"))
+    account_id: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(20))
+    first_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    last_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AuditEntry(Base):
+    """A change to an account's keys, webhooks or users: who, what, when."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_account_id_id", "account_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(Integer)
+    # Who: a panel user's email, or ``operator`` for the command line.
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,1 @@
+"""The panel's pages, one module per area; each lists its ``routes``."""

@@ -1,0 +1,7 @@
+"""billing pages."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+routes: list[Route] = []
