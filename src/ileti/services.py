@@ -8,11 +8,13 @@ from ileti.access.authenticator import Authenticator
 from ileti.access.logins import Logins
 from ileti.access.ratelimit import RequestLimiter
 from ileti.accounts.accounts import Accounts
+from ileti.accounts.audit import Audit
 from ileti.accounts.keys import Keys
 from ileti.accounts.prices import Prices
 from ileti.accounts.users import Users
 from ileti.accounts.webhooks import Webhooks
 from ileti.compliance.blacklist import Blacklist
+from ileti.compliance.contacts import Contacts
 from ileti.config import Settings
 from ileti.domain.clock import SYSTEM_CLOCK, Clock
 from ileti.reporting.reports import Reports
@@ -44,6 +46,8 @@ class Services:
     users: Users
     # Who is using the panel: passwords, TOTP codes, sessions.
     logins: Logins
+    contacts: Contacts
+    audit: Audit
 
     @classmethod
     def create(cls, settings: Settings, db: Database, clock: Clock = SYSTEM_CLOCK) -> Services:
@@ -86,4 +90,6 @@ class Services:
                 idle_minutes=settings.panel_idle_minutes,
                 clock=clock,
             ),
+            contacts=Contacts(db, clock),
+            audit=Audit(db, clock),
         )
