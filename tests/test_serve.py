@@ -158,6 +158,24 @@ def test_demo_is_created_once_and_keeps_its_key_across_restarts(
         kept = tmp_path / where.group(1)
         assert kept.parent == tmp_path and kept.read_text().strip() == second.key
         assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+        # The panel's owner keeps their password too, and it logs in.
+        logins = [re.search(r"password:\s+(\S+)", run.stdout) for run in (first, second)]
+        assert logins[0] and logins[1] and logins[0].group(1) == logins[1].group(1)
+        assert f"{second.base_url}/panel/" in second.stdout
+        with httpx.Client(base_url=second.base_url) as browser:
+            page = browser.get("/panel/login")
+            token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+            assert token is not None
+            answer = browser.post(
+                "/panel/login",
+                data={
+                    "csrf": token.group(1),
+                    "email": "demo@example.com",
+                    "password": logins[1].group(1),
+                },
+            )
+            assert answer.status_code == 303 and answer.headers["location"] == "/panel/"
+            assert 'data-testid="balance-main">1.000<' in browser.get("/panel/").text
     finally:
         second.stop()
 

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from ileti.domain import totp
 from ileti.store.db import Database
 from support.panel import CSRF, Panel, acme_panel
-
-
-@pytest.fixture
-async def panel(db: Database):
-    async with acme_panel(db) as panel:
-        yield panel
 
 
 def _step(panel: Panel) -> int:
@@ -132,3 +124,23 @@ async def test_the_language_follows_the_browser_and_the_switch(panel: Panel) -> 
     assert '<html lang="en">' in again.text
     elsewhere = await client.get("/panel/lang/tr?next=https://evil.example/")
     assert elsewhere.headers["location"] == "/panel/"
+
+
+async def test_the_sweeper_forgets_idle_sessions_and_old_failures(panel: Panel) -> None:
+    from sqlalchemy import text
+
+    from ileti.dispatch.sweeper import Sweeper
+
+    await _login_form(panel.client(), panel.member.email, "wrong")
+
+    async def rows(table: str) -> int:
+        async with panel.db.read() as conn:
+            return (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
+
+    assert await rows("panel_sessions") == 3 and await rows("login_failures") == 2
+    sweeper = Sweeper(panel.db, clock=panel.clock, panel_idle_ms=30 * 60_000)
+    await sweeper.sweep()
+    assert await rows("panel_sessions") == 3 and await rows("login_failures") == 2
+    panel.clock.advance(3601)
+    await sweeper.sweep()
+    assert await rows("panel_sessions") == 0 and await rows("login_failures") == 0

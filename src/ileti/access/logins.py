@@ -32,7 +32,7 @@ from ileti.store.users import UserRecord
 ADDRESS_FREE_TRIES = 10
 USER_FREE_TRIES = 3
 LONGEST_WAIT_SECONDS = 900.0
-# Failures older than this are not counted.
+# Failures older than this are not counted (the worker's sweeper forgets them).
 FAILURE_WINDOW_MS = 3_600_000
 # A session's last-seen time is written at most this often.
 TOUCH_EVERY_MS = 60_000
@@ -189,8 +189,6 @@ class Logins:
     async def logout(self, token: str) -> None:
         async with self.db.write() as conn:
             await store.delete(conn, token_hash(token))
-            idle_since = self.clock.now_ms() - self.idle_ms
-            await store.forget_before(conn, idle_since, self.clock.now_ms() - FAILURE_WINDOW_MS)
 
     def form_token(self, basis: str) -> str:
         """A form's CSRF token for a session's token (or a pre-login cookie's value): an HMAC

@@ -11,13 +11,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ileti.domain.clock import SYSTEM_CLOCK, Clock
+from ileti.domain.errors import AlreadyExists
 from ileti.domain.pricing import Balance
-from ileti.domain.titles import TitleStatus
+from ileti.domain.titles import InvalidTitle, TitleStatus
 from ileti.store import accounts as store
-from ileti.store.accounts import AccountView, TitleView
+from ileti.store import ledger_pages
+from ileti.store.accounts import AccountView, TitleRecord, TitleView
 from ileti.store.db import Database
+from ileti.store.ledger_pages import LedgerRecord
+from ileti.validation import has_control, has_text, invalid, title
 
-__all__ = ["AccountChange", "AccountView", "Accounts", "Balances", "TitleView"]
+__all__ = [
+    "AccountChange",
+    "AccountView",
+    "Accounts",
+    "Balances",
+    "LedgerRecord",
+    "TitleRecord",
+    "TitleView",
+]
+
+# What the operator reads of a title request's reason.
+REASON_LENGTH = 300
+# Ledger ids are 64-bit; a page position beyond them means "from the newest".
+_MAX_ENTRY_ID = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +69,47 @@ class Accounts:
     async def titles(self, account_id: int) -> list[TitleView]:
         async with self.db.read() as conn:
             return await store.list_titles(conn, account_id)
+
+    async def title_records(self, account_id: int) -> list[TitleRecord]:
+        """The account's sender IDs with their state and reason, the newest first."""
+        async with self.db.read() as conn:
+            return await store.title_records(conn, account_id)
+
+    async def request_title(self, account_id: int, wanted: object, reason: object) -> TitleRecord:
+        """Asks the operator for a sender ID: it waits as ``pending`` until approved. TS-1035
+        for a title the market does not allow, one the account has, or no reason."""
+        chosen = title(wanted)
+        if not isinstance(reason, str) or not has_text(reason):
+            raise invalid("reason", "is required")
+        reason = reason.strip()
+        if len(reason) > REASON_LENGTH or has_control(reason):
+            raise invalid(
+                "reason", f"has at most {REASON_LENGTH} characters and no control characters"
+            )
+        async with self.db.write() as conn:
+            try:
+                return await store.request_title(conn, account_id, chosen, reason, self.clock.now())
+            except InvalidTitle as exc:
+                raise invalid("title", str(exc)) from None
+            except AlreadyExists:
+                raise invalid("title", "the account has this sender ID already") from None
+
+    async def ledger(
+        self,
+        account_id: int,
+        *,
+        limit: int = 50,
+        balance: Balance | None = None,
+        before: int | None = None,
+    ) -> tuple[list[LedgerRecord], int | None]:
+        """The account's ledger entries, newest first (of one balance, if given), and where
+        the next page starts (None on the last)."""
+        if before is not None and not 0 < before <= _MAX_ENTRY_ID:
+            before = None
+        async with self.db.read() as conn:
+            return await ledger_pages.page(
+                conn, account_id, limit=limit, balance=balance, before=before
+            )
 
     # The operator's.
 

@@ -29,6 +29,10 @@ class LastOwner(ValueError):
     """An account keeps at least one owner once it has one."""
 
 
+class OwnersOwnPassword(ValueError):
+    """An owner's password is not reset by another owner: only by the operator."""
+
+
 @dataclass(frozen=True, slots=True)
 class UserView:
     id: int
@@ -96,15 +100,23 @@ class Users:
             return [view_of(r) for r in await store.of_account(conn, account_id)]
 
     async def reset_password(
-        self, email: str, *, account_id: int | None = None, actor: str = OPERATOR
+        self,
+        email: str,
+        *,
+        account_id: int | None = None,
+        actor: str = OPERATOR,
+        members_only: bool = False,
     ) -> str:
         """A new password for the user (shown once); their sessions end. With ``account_id``,
-        only a user of that account (an owner resetting a member's) is found."""
+        only a user of that account (an owner resetting a member's) is found; with
+        ``members_only``, an owner's is refused."""
         password = new_password()
         # Argon2 is slow on purpose (tens of ms): off the event loop.
         password_hash = await asyncio.to_thread(hash_password, password)
         async with self.db.write() as conn:
             record = await self._find(conn, email, account_id)
+            if members_only and record.role == Role.OWNER:
+                raise OwnersOwnPassword(f"{record.email} is an owner")
             await store.set_password(conn, record.id, password_hash)
             await session_store.delete_of_user(conn, record.id)
             await audit.add(

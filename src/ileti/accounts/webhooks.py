@@ -14,17 +14,23 @@ from ileti import codes
 from ileti.codes import GatewayError
 from ileti.domain import signing
 from ileti.domain.clock import SYSTEM_CLOCK, Clock
+from ileti.domain.errors import NotFound
 from ileti.domain.webhooks import EventType, WebhookConfig, make_event
+from ileti.store import audit
 from ileti.store import keys as key_store
 from ileti.store import webhooks as outbox
 from ileti.store.db import Database
 from ileti.store.keyring import Keyring, SecretKeyError
-from ileti.store.webhooks import EventStatus, EventView
+from ileti.store.keys import KeyRecord
+from ileti.store.webhooks import AttemptView, EventStatus, EventView
 from ileti.wakeups import Wakeups
 from ileti.webhooks.urls import NotPublic, Resolver, UnsafeUrl
 
 __all__ = [
+    "AttemptView",
+    "Delivery",
     "EventView",
+    "KeyWebhook",
     "PrivateReceiver",
     "TestEvent",
     "WebhookChange",
@@ -62,6 +68,28 @@ class WebhookState:
 
 
 @dataclass(frozen=True, slots=True)
+class Delivery:
+    """An event and its attempts so far."""
+
+    event: EventView
+    attempts: list[AttemptView]
+
+
+@dataclass(frozen=True, slots=True)
+class KeyWebhook:
+    """A key's webhook as the panel shows it; ``config`` None while it has none."""
+
+    key: KeyRecord
+    config: WebhookConfig | None
+    # The secret's first characters, for telling secrets apart; never the secret.
+    secret_shown: str | None
+    counts: dict[str, int]
+    previous_secret_until_ms: int | None
+    recent: list[Delivery]
+    dead: list[EventView]
+
+
+@dataclass(frozen=True, slots=True)
 class TestEvent:
     event_id: str
     url: str
@@ -86,10 +114,16 @@ class Webhooks:
     async def configure(self, key: str, change: WebhookChange) -> tuple[str, str | None]:
         """Set a key's webhook: its prefix, and its secret when a new one was made (shown
         this once)."""
+        async with self.db.read() as conn:
+            record = await key_store.find_key(conn, key)
+        return record.prefix, await self._configure(record, change, actor=None)
+
+    async def _configure(
+        self, record: KeyRecord, change: WebhookChange, *, actor: str | None
+    ) -> str | None:
         if change.secret is not None:
             signing.check_secret(change.secret)
         async with self.db.read() as conn:
-            record = await key_store.find_key(conn, key)
             current = await outbox.get_config(conn, record.id)
         if current is None and change.url is None:
             raise ValueError("this key has no webhook yet: give --url")
@@ -108,7 +142,24 @@ class Webhooks:
         )
         async with self.db.write() as conn:
             await outbox.save_config(conn, record.id, config)
-        return record.prefix, new_secret
+            if actor is not None:
+                detail = " · ".join(
+                    [
+                        config.url,
+                        ", ".join(sorted(e.value for e in config.events)),
+                        "on" if config.enabled else "off",
+                    ]
+                )
+                await audit.add(
+                    conn,
+                    record.account_id,
+                    actor,
+                    "webhook.set",
+                    record.prefix,
+                    self.clock.now(),
+                    detail,
+                )
+        return new_secret
 
     async def state(self, key: str) -> WebhookState:
         async with self.db.read() as conn:
@@ -118,22 +169,22 @@ class Webhooks:
                 raise ValueError(f"{record.prefix} has no webhook")
             counts = await outbox.counts(conn, record.id)
         rotating = config.previous_secret and config.previous_until_ms > self.clock.now_ms()
-        try:
-            shown = self.keyring.open(config.secret)[:10] + "…"
-        except SecretKeyError:
-            shown = "(sealed with another secret key)"
         return WebhookState(
             record.prefix,
             config,
-            shown,
+            self._shown(config.secret),
             {status.value: counts.get(status.value, 0) for status in EventStatus},
             config.previous_until_ms if rotating else None,
         )
 
     async def rotate_secret(self, key: str, grace_seconds: float) -> str:
         """A new secret; the old one signs too for ``grace_seconds``."""
-        async with self.db.write() as conn:
+        async with self.db.read() as conn:
             record = await key_store.find_key(conn, key)
+        return await self._rotate(record, grace_seconds, actor=None)
+
+    async def _rotate(self, record: KeyRecord, grace_seconds: float, *, actor: str | None) -> str:
+        async with self.db.write() as conn:
             config = await outbox.get_config(conn, record.id)
             if config is None:
                 raise ValueError(f"{record.prefix} has no webhook")
@@ -141,6 +192,15 @@ class Webhooks:
             sealed = self.keyring.seal(new_secret)
             rotated = config.rotated(sealed, self.clock.now_ms(), grace_seconds)
             await outbox.save_config(conn, record.id, rotated)
+            if actor is not None:
+                await audit.add(
+                    conn,
+                    record.account_id,
+                    actor,
+                    "webhook.rotate_secret",
+                    record.prefix,
+                    self.clock.now(),
+                )
         return new_secret
 
     async def failures(self, key: str | None, limit: int) -> list[EventView]:
@@ -180,6 +240,91 @@ class Webhooks:
             await outbox.add(conn, [event])
         self.wakeups.ring()
         return TestEvent(event.id, config.url)
+
+    # A key's webhook as its account's owners manage it in the panel: the key named by its id
+    # (another account's is not found), every change in the audit log, never a secret.
+
+    async def of_key(
+        self, account_id: int, key_id: int, *, recent: int = 20, dead: int = 50
+    ) -> KeyWebhook:
+        async with self.db.read() as conn:
+            record = await key_store.key_of_account(conn, account_id, key_id)
+            config = await outbox.get_config(conn, record.id)
+            if config is None:
+                return KeyWebhook(record, None, None, {}, None, [], [])
+            counts = await outbox.counts(conn, record.id)
+            latest = await outbox.recent(conn, record.id, recent)
+            attempts = await outbox.attempts_of(conn, [e.id for e in latest])
+            failures = await outbox.failures(conn, record.id, dead)
+        by_event: dict[str, list[AttemptView]] = {}
+        for attempt in attempts:
+            by_event.setdefault(attempt.event_id, []).append(attempt)
+        rotating = config.previous_secret and config.previous_until_ms > self.clock.now_ms()
+        return KeyWebhook(
+            record,
+            config,
+            self._shown(config.secret),
+            {status.value: counts.get(status.value, 0) for status in EventStatus},
+            config.previous_until_ms if rotating else None,
+            [Delivery(e, by_event.get(e.id, [])) for e in latest],
+            failures,
+        )
+
+    async def configure_of(
+        self, account_id: int, key_id: int, change: WebhookChange, *, actor: str
+    ) -> str | None:
+        """Sets the key's webhook; its secret when a new one was made (shown this once)."""
+        async with self.db.read() as conn:
+            record = await key_store.key_of_account(conn, account_id, key_id)
+        return await self._configure(record, change, actor=actor)
+
+    async def rotate_of(
+        self, account_id: int, key_id: int, grace_seconds: float, *, actor: str
+    ) -> str:
+        async with self.db.read() as conn:
+            record = await key_store.key_of_account(conn, account_id, key_id)
+        return await self._rotate(record, grace_seconds, actor=actor)
+
+    async def test_of(self, account_id: int, key_id: int) -> TestEvent:
+        async with self.db.read() as conn:
+            record = await key_store.key_of_account(conn, account_id, key_id)
+        return await self.send_test(record.id, record.prefix)
+
+    async def replay_of(
+        self, account_id: int, key_id: int, event_id: str | None, *, actor: str
+    ) -> int:
+        """Sends again one event of the key (dead or delivered), or else all its dead ones;
+        how many. An event of another key is not found."""
+        async with self.db.write() as conn:
+            record = await key_store.key_of_account(conn, account_id, key_id)
+            if event_id is not None and await outbox.key_of_event(conn, event_id) != record.id:
+                raise NotFound("no such event")
+            now = self.clock.now()
+            count = await outbox.replay(
+                conn,
+                self.clock.now_ms(),
+                key_id=record.id,
+                event_ids=[event_id] if event_id else (),
+            )
+            if count:
+                await audit.add(
+                    conn,
+                    account_id,
+                    actor,
+                    "webhook.replay",
+                    record.prefix,
+                    now,
+                    event_id or f"{count} dead",
+                )
+        if count:
+            self.wakeups.ring()
+        return count
+
+    def _shown(self, sealed: str) -> str:
+        try:
+            return self.keyring.open(sealed)[:10] + "…"
+        except SecretKeyError:
+            return "(sealed with another secret key)"
 
     async def _check(self, url: str) -> None:
         """Refuse a URL the sender would refuse, resolving its name as a call would."""

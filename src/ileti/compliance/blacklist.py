@@ -12,9 +12,11 @@ from ileti.codes import GatewayError
 from ileti.domain.clock import SYSTEM_CLOCK, Clock
 from ileti.store import accounts as account_store
 from ileti.store import blacklist as store
-from ileti.store.blacklist import ListedNumber, Removal
+from ileti.store.blacklist import SOURCE_API, ListedNumber, Removal
 from ileti.store.db import Database
 from ileti.validation import phone_number
+
+__all__ = ["SOURCE_API", "Blacklist", "ListedNumber", "Removal"]
 
 
 class Blacklist:
@@ -31,6 +33,12 @@ class Blacklist:
 
     async def remove(self, account_id: int, number: object) -> str:
         """Take a number the account listed off its list (a recipient's opt-out stays)."""
+        digits, _ = await self.take_off(account_id, number)
+        return digits
+
+    async def take_off(self, account_id: int, number: object) -> tuple[str, Removal]:
+        """As ``remove``, saying whether the number went, or was narrowed back to the
+        recipient's own opt-out (Advertising only)."""
         digits = phone_number(number, "number").digits
         async with self.db.write() as conn:
             removal = await store.remove(conn, account_id, digits)
@@ -40,7 +48,7 @@ class Blacklist:
                 f"{digits} is not on the account's blacklist"
                 " (a recipient's own RET opt-out stays).",
             )
-        return digits
+        return digits, removal
 
     async def page(
         self, account_id: int, limit: int, before: int | None = None

@@ -1,5 +1,6 @@
 """Housekeeping on a timer: expire what outlived its validity, retry receipts that came early,
-forget idempotent answers past their time, and refresh the gauges."""
+forget idempotent answers past their time, panel sessions gone idle and failed logins no longer
+counted, and refresh the gauges."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import structlog
 from ileti.dispatch import metrics
 from ileti.domain.clock import SYSTEM_CLOCK, Clock, to_ms
 from ileti.domain.lifecycle import OVERDUE
-from ileti.store import delivery, idempotency, lifecycle, queue
+from ileti.store import delivery, idempotency, lifecycle, panel_sessions, queue
 from ileti.store.db import Database
 
 log = structlog.get_logger("ileti.dispatch")
@@ -20,13 +21,22 @@ log = structlog.get_logger("ileti.dispatch")
 # A receipt can only match a message that is still within its validity (at most 3 days).
 RECEIPT_WAIT_MS = 3 * 24 * 3600 * 1000
 BATCH = 1000
+# Failed logins older than this no longer slow anyone down (``access.logins``).
+LOGIN_FAILURE_MS = 3600 * 1000
 
 
 class Sweeper:
-    def __init__(self, db: Database, interval: float = 5.0, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self,
+        db: Database,
+        interval: float = 5.0,
+        clock: Clock = SYSTEM_CLOCK,
+        panel_idle_ms: int = 30 * 60 * 1000,
+    ) -> None:
         self.db = db
         self.interval = interval
         self.clock = clock
+        self.panel_idle_ms = panel_idle_ms
 
     async def run(self) -> None:
         while True:
@@ -46,6 +56,9 @@ class Sweeper:
             late = await delivery.retry_waiting(conn, now)
             dropped = await delivery.drop_waiting(conn, now_ms - RECEIPT_WAIT_MS)
             await idempotency.purge(conn, now_ms)
+            await panel_sessions.forget_before(
+                conn, now_ms - self.panel_idle_ms, now_ms - LOGIN_FAILURE_MS
+            )
         metrics.count_finished(late.finished)
         matched = late.applied + late.duplicate
         if expired or matched or dropped:

@@ -66,7 +66,11 @@ class Worker:
             )
             tasks = [
                 self.dispatcher.run(),
-                Sweeper(self.db, clock=self.clock).run(),
+                Sweeper(
+                    self.db,
+                    clock=self.clock,
+                    panel_idle_ms=int(self.settings.panel_idle_minutes * 60_000),
+                ).run(),
                 self.webhooks.run(),
             ]
             if self.db.is_postgres and self.settings.database_upkeep_seconds > 0:

@@ -13,14 +13,32 @@ from ileti.domain.clock import SYSTEM_CLOCK, Clock
 from ileti.domain.lifecycle import MessageStatus
 from ileti.domain.schedule import ISTANBUL
 from ileti.store import reports as store
+from ileti.store import sends
 from ileti.store.db import Database
 from ileti.store.reports import DayTotal, GroupView, MessageFilter, MessageView
+from ileti.store.sends import MessageDetail, MessagePartView, RecentSend, Waiting
 from ileti.validation import phone_number
 
-__all__ = ["DayTotal", "GroupView", "MessageQuery", "MessageView", "Reports", "Summary"]
+__all__ = [
+    "DayTotal",
+    "GroupView",
+    "MessageDetail",
+    "MessagePartView",
+    "MessageQuery",
+    "MessageView",
+    "Overview",
+    "RecentSend",
+    "Reports",
+    "SentMessage",
+    "Summary",
+    "Waiting",
+]
 
 # A summary without dates covers the last seven days up to today in Istanbul.
 SUMMARY_DAYS = 7
+# What an overview shows: days of totals, and the last sends.
+OVERVIEW_DAYS = 14
+OVERVIEW_SENDS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +61,27 @@ class Summary:
     date_from: date
     date_to: date
     days: list[DayTotal]
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    message: MessageDetail
+    parts: list[MessagePartView]
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """An account at a glance: the totals of the last days (today's last), the last sends, and
+    the messages still on their way."""
+
+    today: date
+    days: Summary
+    recent: list[RecentSend]
+    waiting: Waiting
+
+    @property
+    def today_totals(self) -> list[DayTotal]:
+        return [total for total in self.days.days if total.day == self.today]
 
 
 class Reports:
@@ -97,3 +136,31 @@ class Reports:
         async with self.db.read(report=True) as conn:
             days = await store.day_totals(conn, account_id, since, until)
         return Summary(first, last, days)
+
+    async def message(self, account_id: int, sms_id: int) -> SentMessage:
+        """One message in full (its text, price and operator parts)."""
+        async with self.db.read() as conn:
+            message = await sends.message_detail(conn, account_id, sms_id)
+            if message is None:
+                raise GatewayError(codes.NOT_FOUND)
+            parts = await sends.message_parts(conn, sms_id)
+        return SentMessage(message, parts)
+
+    async def group(self, account_id: int, group_id: int) -> GroupView:
+        """A group and its messages' counts per state."""
+        async with self.db.read(report=True) as conn:
+            group = await store.find_group(conn, account_id, group_id)
+        if group is None:
+            raise GatewayError(codes.NOT_FOUND)
+        return group
+
+    async def overview(self, account_id: int) -> Overview:
+        now = self.clock.now()
+        today = now.astimezone(ISTANBUL).date()
+        days = await self.summary(
+            account_id, date.fromordinal(today.toordinal() - (OVERVIEW_DAYS - 1)), today
+        )
+        async with self.db.read() as conn:
+            recent = await sends.recent_sends(conn, account_id, OVERVIEW_SENDS)
+            waiting = await sends.waiting(conn, account_id, now)
+        return Overview(today, days, recent, waiting)

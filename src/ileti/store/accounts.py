@@ -202,3 +202,41 @@ async def set_title_status(
 
 async def list_titles(conn: AsyncConnection, account_id: int) -> list[TitleView]:
     return [TitleView(row["title"], row["status"]) for row in await _TITLES.rows(conn, account_id)]
+
+
+@dataclass(frozen=True, slots=True)
+class TitleRecord:
+    """A sender ID as the account sees it in the panel: its state, and why it was asked for."""
+
+    title: str
+    status: str
+    reason: str | None
+    created_at: datetime
+
+
+_title_record = reader(TitleRecord)
+_REQUEST_TITLE = Raw(
+    "INSERT INTO sender_ids (account_id, title, status, reason, created_at)"
+    " VALUES ($1, $2, $3, $4, $5)"
+)
+_TITLE_RECORDS = Raw(
+    "SELECT title, status, reason, created_at FROM sender_ids WHERE account_id = $1"
+    " ORDER BY created_at DESC, id DESC"
+)
+
+
+async def request_title(
+    conn: AsyncConnection, account_id: int, title: str, reason: str, now: datetime
+) -> TitleRecord:
+    """A sender ID the account asks for, pending until the operator approves it."""
+    title = validate_title(title)
+    try:
+        await _REQUEST_TITLE.run(conn, account_id, title, TitleStatus.PENDING.value, reason, now)
+    except IntegrityError as exc:
+        raise AlreadyExists(f"the account already has the title {title!r}") from exc
+    return TitleRecord(title, TitleStatus.PENDING.value, reason, now)
+
+
+async def title_records(conn: AsyncConnection, account_id: int) -> list[TitleRecord]:
+    """The account's sender IDs, the newest first."""
+    return [_title_record(row) for row in await _TITLE_RECORDS.rows(conn, account_id)]

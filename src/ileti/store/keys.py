@@ -53,6 +53,7 @@ _RECORD = (
 )
 _BY_PREFIX = Raw(_RECORD + " WHERE k.prefix = $1")
 _OF_ACCOUNT = Raw(_RECORD + " WHERE k.account_id = $1 AND k.kind = 'api' ORDER BY k.id")
+_ONE_OF_ACCOUNT = Raw(_RECORD + " WHERE k.id = $1 AND k.account_id = $2 AND k.kind = 'api'")
 _PANEL_KEY = Raw("SELECT id FROM api_keys WHERE account_id = $1 AND kind = 'panel'")
 # The panel's key has no secret: its hash is empty, which no key's hash ever is.
 _CREATE_PANEL_KEY = Raw(
@@ -134,6 +135,15 @@ async def find_key(conn: AsyncConnection, key_or_prefix: str) -> KeyRecord:
 
 async def list_keys(conn: AsyncConnection, account_id: int) -> list[KeyRecord]:
     return [_record(row) for row in await _OF_ACCOUNT.rows(conn, account_id)]
+
+
+async def key_of_account(conn: AsyncConnection, account_id: int, key_id: int) -> KeyRecord:
+    """A key of the account by its id: another account's key, or its panel key, is not found,
+    exactly as a missing one."""
+    row = await _ONE_OF_ACCOUNT.first(conn, key_id, account_id)
+    if row is None:
+        raise NotFound("no such key")
+    return _record(row)
 
 
 async def panel_key(conn: AsyncConnection, account_id: int, now: datetime) -> int:

@@ -188,12 +188,15 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_account_id_id", "account_id", "id"),
+        # The panel's lists by state and by number, newest first, stop after a page.
+        Index("ix_messages_account_id_status_id", "account_id", "status", "id"),
+        Index("ix_messages_account_id_sentto_id", "account_id", "sentto", "id"),
         # Single sends have no group: leaving them out spares each of their inserts and state
         # changes an index update. A lookup by group (group_id = x) implies the condition.
         Index(
-            "ix_messages_group_id_status",
+            "ix_messages_group_id_id",
             "group_id",
-            "status",
+            "id",
             sqlite_where=_IN_A_GROUP,
             postgresql_where=_IN_A_GROUP,
         ),
@@ -465,7 +468,10 @@ class PanelSession(Base):
     and the code, ``in`` after."""
 
     __tablename__ = "panel_sessions"
-    __table_args__ = (Index("ix_panel_sessions_user_id", "user_id"),)
+    __table_args__ = (
+        Index("ix_panel_sessions_user_id", "user_id"),
+        Index("ix_panel_sessions_seen_ms", "seen_ms"),
+    )
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(Integer)
@@ -478,7 +484,11 @@ class LoginFailure(Base):
     """A failed login, by what it counts against (``address:…``, ``user:…``)."""
 
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_subject_at_ms", "subject", "at_ms"),)
+    __table_args__ = (
+        Index("ix_login_failures_subject_at_ms", "subject", "at_ms"),
+        # The sweeper forgets old failures by time.
+        Index("ix_login_failures_at_ms", "at_ms"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     subject: Mapped[str] = mapped_column(String(300))

@@ -16,10 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ileti.domain.lifecycle import MessageStatus
 from ileti.domain.pricing import Balance
 from ileti.domain.schedule import ISTANBUL
+from ileti.store.message_span import MAX_ID, id_span
 from ileti.store.sql import Composed, Raw, Row, moment, reader
-
-# Message and group ids are 64-bit signed; a larger one names nothing (and no driver binds it).
-MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +34,13 @@ class MessageView:
     done_at: datetime | None
     error_reason: str | None
     due_at: datetime
+    # The group it was sent in; None for a single send.
+    group_id: int | None = None
 
     @property
     def scheduled_at(self) -> datetime | None:
         """When a scheduled message is due; None for one sent at once."""
-        return _scheduled(self.created_at, self.due_at)
+        return scheduled_time(self.created_at, self.due_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,7 @@ class GroupView:
     scheduled_at: datetime | None = None
 
 
-def _scheduled(created_at: datetime, due_at: datetime | None) -> datetime | None:
+def scheduled_time(created_at: datetime, due_at: datetime | None) -> datetime | None:
     # A message sent at once is due when its checks began, a moment before or (its time kept
     # to the millisecond) after it was stored; one scheduled is due a minute later at least.
     if due_at is not None and due_at - created_at >= _SCHEDULED_AHEAD:
@@ -109,7 +109,7 @@ def _day_start(day: date) -> datetime | None:
 _message = reader(MessageView)
 _MESSAGE = (
     "SELECT id, status, title, sentto, segments, country, operator, created_at, sent_at,"
-    " done_at, error_reason, due_at FROM messages"
+    " done_at, error_reason, due_at, group_id FROM messages"
 )
 _FILTERS = {
     "since": "created_at >= {}",
@@ -130,7 +130,7 @@ _GROUP_COUNTS = Raw(
 )
 _PAGE = Composed(
     _MESSAGE + " WHERE account_id = $1",
-    {**_FILTERS, "before": "id < {}"},
+    {**_FILTERS, "after": "id > {}", "before": "id < {}"},
     "ORDER BY id DESC LIMIT {0}",
     fixed=1,
 )
@@ -208,7 +208,7 @@ async def find_group(conn: AsyncConnection, account_id: int, group_id: int) -> G
         number_of_sms=row["number_of_sms"],
         created_at=created_at,
         counts=counts,
-        scheduled_at=_scheduled(created_at, due),
+        scheduled_at=scheduled_time(created_at, due),
     )
 
 
@@ -224,6 +224,13 @@ async def message_page(
     page starts (None on the last page)."""
     if criteria.group_id is not None and criteria.group_id > MAX_ID:
         return [], None  # an id beyond the column's range matches nothing
+    if before is not None and before > MAX_ID:
+        before = None
+    # A range of days becomes a range of ids too, so the walk down the ids starts and stops
+    # near the range instead of filtering every message newer and older than it.
+    after, below = await id_span(conn, account_id, criteria.since, criteria.until)
+    if below is not None:
+        before = below if before is None else min(before, below)
     statement, values = _PAGE.bind(
         {
             "since": criteria.since,
@@ -232,7 +239,8 @@ async def message_page(
             "title": criteria.title,
             "sentto": criteria.sentto,
             "group_id": criteria.group_id,
-            "before": before if before is not None and before <= MAX_ID else None,
+            "after": after,
+            "before": before,
         }
     )
     rows = await statement.rows(conn, account_id, *values, limit + 1)

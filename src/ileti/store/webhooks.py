@@ -102,6 +102,12 @@ _FAILURES = Composed(
     "ORDER BY created_ms DESC LIMIT {0}",
     fixed=1,
 )
+_RECENT = Raw(_VIEW + " WHERE key_id = $1 ORDER BY created_ms DESC LIMIT $2")
+_KEY_OF_EVENT = Raw("SELECT key_id FROM webhook_events WHERE id = $1")
+_ATTEMPTS_OF = Raw(
+    "SELECT event_id, attempt, at_ms, status_code, latency_ms, error FROM webhook_attempts"
+    " WHERE event_id = ANY($1) ORDER BY event_id, attempt"
+)
 _COUNTS = Raw(
     "SELECT status, count(*) AS count FROM webhook_events WHERE key_id = $1 GROUP BY status"
 )
@@ -321,6 +327,38 @@ async def failures(
     statement, values = _FAILURES.bind({"key": key_id})
     rows = await statement.rows(conn, EventStatus.DEAD.value, *values, limit)
     return [_view(row) for row in rows]
+
+
+async def recent(conn: AsyncConnection, key_id: int, limit: int) -> list[EventView]:
+    """A key's latest events, whatever their state, newest first."""
+    return [_view(row) for row in await _RECENT.rows(conn, key_id, limit)]
+
+
+async def key_of_event(conn: AsyncConnection, event_id: str) -> int | None:
+    row = await _KEY_OF_EVENT.first(conn, event_id)
+    return int(row["key_id"]) if row else None
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptView:
+    """One attempt as it was recorded."""
+
+    event_id: str
+    attempt: int
+    at_ms: int
+    status_code: int | None
+    latency_ms: int
+    error: str | None
+
+
+_attempt_view = reader(AttemptView)
+
+
+async def attempts_of(conn: AsyncConnection, event_ids: Sequence[str]) -> list[AttemptView]:
+    """Every attempt of those events, by event and in the order they were made."""
+    if not event_ids:
+        return []
+    return [_attempt_view(row) for row in await _ATTEMPTS_OF.rows(conn, list(event_ids))]
 
 
 async def counts(conn: AsyncConnection, key_id: int) -> dict[str, int]:

@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_panel_sessions")),
     )
     op.create_index("ix_panel_sessions_user_id", "panel_sessions", ["user_id"])
+    op.create_index("ix_panel_sessions_seen_ms", "panel_sessions", ["seen_ms"])
     op.create_table(
         "login_failures",
         sa.Column("id", _SERIAL, nullable=False),
@@ -65,6 +66,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_failures")),
     )
     op.create_index("ix_login_failures_subject_at_ms", "login_failures", ["subject", "at_ms"])
+    op.create_index("ix_login_failures_at_ms", "login_failures", ["at_ms"])
     op.create_table(
         "contact_groups",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -1,0 +1,66 @@
+"""Sends and reports: the list and its filters, a message's and a group's detail, the CSV
+export and the daily summary."""
+
+TR = {
+    # States, as every page of the area names them.
+    "Queued": "Sırada",
+    "Scheduled": "Zamanlanmış",
+    "Sent, awaiting report": "Gönderildi, rapor bekleniyor",
+    "Delivered": "İletildi",
+    "Failed": "İletilemedi",
+    "Expired": "Süresi doldu",
+    # The list and its filters.
+    "Reports": "Raporlar",
+    "Messages": "Mesajlar",
+    "Daily summary": "Günlük özet",
+    "Filter the messages": "Mesajları süz",
+    "From": "Başlangıç",
+    "To": "Bitiş",
+    "Any state": "Tüm durumlar",
+    "Title": "Başlık",
+    "Group id": "Grup no",
+    "Filter": "Süz",
+    "Clear": "Temizle",
+    "Newest first.": "En yeniler önce.",
+    "Older messages, newest first.": "Daha eski mesajlar, en yeniler önce.",
+    "Export CSV": "CSV olarak indir",
+    "Group {id}": "Grup {id}",
+    "Single": "Tekil",
+    "No message matches these filters.": "Bu süzgeçlere uyan mesaj yok.",
+    "No messages yet.": "Henüz mesaj yok.",
+    "Write dates as YYYY-MM-DD.": "Tarihleri YYYY-AA-GG biçiminde yazın.",
+    "The first day comes after the last.": "Başlangıç günü bitiş gününden sonra.",
+    "Choose a state from the list.": "Listeden bir durum seçin.",
+    "A group id is a whole number.": "Grup numarası bir tam sayıdır.",
+    # A message.
+    "Message {id}": "Mesaj {id}",
+    "Error reason": "Hata nedeni",
+    "Country and operator": "Ülke ve operatör",
+    "GSM 7-bit with Turkish letters": "Türkçe harfli GSM 7-bit",
+    "Price": "Ücret",
+    "1 credit": "1 kredi",
+    "{n} credits": "{n} kredi",
+    "international balance": "yurt dışı bakiyesinden",
+    "Scheduled for": "Gönderim zamanı",
+    "Sent": "Gönderilme",
+    "Done": "Sonuçlanma",
+    "Valid until": "Geçerlilik sonu",
+    "Text": "Metin",
+    "Operator parts": "Operatöre giden parçalar",
+    "Part": "Parça",
+    "Carrier": "Taşıyıcı",
+    "Operator's id": "Operatör numarası",
+    # A group.
+    "{accepted} accepted of {total}": "{total} alıcıdan {accepted} kabul edildi",
+    "Messages by state": "Durumlarına göre mesajlar",
+    "No messages in this group.": "Bu grupta mesaj yok.",
+    # The summary.
+    "Days of the summary": "Özetin günleri",
+    "Messages created from {first} to {last} (Istanbul days), by state.": (
+        "{first} ile {last} arasında (İstanbul saatiyle) oluşturulan mesajlar, durumlarına göre."
+    ),
+    "Per day": "Günlere göre",
+    "Day": "Gün",
+    "No messages on these days.": "Bu günlerde mesaj yok.",
+    "Choose at most {days} days.": "En çok {days} gün seçin.",
+}
