@@ -57,6 +57,15 @@ class Settings(BaseSettings):
     # in milliseconds that says "retry", rather than one after tens of seconds. 0: never.
     overload_seconds: float = 2.0
 
+    # Campaign files (Excel to SMS): the upload's size, an xlsx's size once unzipped (a zip
+    # bomb is refused before it is expanded), rows and columns read, and how long an upload
+    # is kept for its preview and start.
+    campaign_max_bytes: int = 50 * 1024 * 1024
+    campaign_max_uncompressed_bytes: int = 500 * 1024 * 1024
+    campaign_max_rows: int = 1_000_000
+    campaign_max_columns: int = 200
+    campaign_upload_hours: float = 24.0
+
     # Carriers: a TOML file of carriers and routes; without one, the built-in SMSC simulator.
     carriers_file: Path | None = None
     # The built-in simulator's SMPP port (0: any free port on loopback).

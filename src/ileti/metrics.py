@@ -33,3 +33,7 @@ HTTP_REFUSED = Counter(
     "(431), head_stalled (408), too_many_connections (503).",
     ["reason"],
 )
+MESSAGES_CANCELLED = Counter(
+    "ileti_messages_cancelled",
+    "Messages cancelled by their customer before an operator had them (refunded).",
+)

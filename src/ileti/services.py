@@ -13,6 +13,7 @@ from ileti.accounts.keys import Keys
 from ileti.accounts.prices import Prices
 from ileti.accounts.users import Users
 from ileti.accounts.webhooks import Webhooks
+from ileti.campaigns.service import Campaigns
 from ileti.compliance.blacklist import Blacklist
 from ileti.compliance.contacts import Contacts
 from ileti.config import Settings
@@ -48,6 +49,8 @@ class Services:
     logins: Logins
     contacts: Contacts
     audit: Audit
+    # Excel to SMS: files of customers made into personalised group sends.
+    campaigns: Campaigns
 
     @classmethod
     def create(cls, settings: Settings, db: Database, clock: Clock = SYSTEM_CLOCK) -> Services:
@@ -92,4 +95,5 @@ class Services:
             ),
             contacts=Contacts(db, clock),
             audit=Audit(db, clock),
+            campaigns=Campaigns(db, settings, sending, clock=clock),
         )

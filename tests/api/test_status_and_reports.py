@@ -218,12 +218,26 @@ async def test_status_of_a_group_counts_every_state(api: Api) -> None:
         "number_of_sms": 9,
         "created_at": "2024-03-09T21:00:00Z",
         "scheduled_at": None,
-        "counts": {"queued": 3, "sent": 0, "delivered": 0, "failed": 0, "expired": 0},
+        "counts": {
+            "queued": 3,
+            "sent": 0,
+            "delivered": 0,
+            "failed": 0,
+            "expired": 0,
+            "cancelled": 0,
+        },
     }
     await _move(api, ids[0], MessageStatus.SENT)
     await _move(api, ids[1], MessageStatus.DELIVERED)
     counts = _ok(await _status(api, str(group_id)))["counts"]
-    assert counts == {"queued": 1, "sent": 1, "delivered": 1, "failed": 0, "expired": 0}
+    assert counts == {
+        "queued": 1,
+        "sent": 1,
+        "delivered": 1,
+        "failed": 0,
+        "expired": 0,
+        "cancelled": 0,
+    }
     # The group's own messages are still reachable one by one.
     assert _ok(await _status(api, ids[1]))["status"] == "delivered"
 

@@ -54,7 +54,14 @@ async def test_the_dashboard_counts_what_the_account_sent(panel: Panel) -> None:
     assert page.status_code == 200
     # 9 credits charged, 3 given back for the failed and the expired.
     assert 'data-testid="balance-main">94<' in page.text
-    assert _today(page.text) == {"queued": 2, "sent": 1, "delivered": 3, "failed": 2, "expired": 1}
+    assert _today(page.text) == {
+        "queued": 2,
+        "sent": 1,
+        "delivered": 3,
+        "failed": 2,
+        "expired": 1,
+        "cancelled": 0,
+    }
     assert _waiting(page.text) == {"scheduled": 0, "queued": 2, "sent": 1}
     chart = _chart(page.text)
     assert len(chart["days"]) == 14

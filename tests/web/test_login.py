@@ -144,3 +144,16 @@ async def test_the_sweeper_forgets_idle_sessions_and_old_failures(panel: Panel) 
     panel.clock.advance(3601)
     await sweeper.sweep()
     assert await rows("panel_sessions") == 0 and await rows("login_failures") == 0
+
+
+async def test_a_form_larger_than_the_panel_takes_is_refused_before_it_is_read(
+    db: Database,
+) -> None:
+    async with acme_panel(db, campaign_max_bytes=1024) as panel:
+        big = await panel.post(
+            "/panel/contacts", {"name": "x"}, files={"file": ("a.csv", b"0" * 200_000)}
+        )
+        assert big.status_code == 413
+        assert "Too large" in big.text or "Çok büyük" in big.text
+        groups = await panel.services.contacts.groups(panel.account_id)
+        assert groups == []

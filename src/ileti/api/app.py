@@ -20,7 +20,7 @@ from ileti.access.authenticator import trusted_networks
 from ileti.api.endpoint import new_request_id, record
 from ileti.api.envelope import failure
 from ileti.api.openapi import build_openapi
-from ileti.api.routes import account, blacklist, otp, reports, sms, webhooks
+from ileti.api.routes import account, blacklist, campaigns, otp, reports, sms, webhooks
 from ileti.codes import GatewayError
 from ileti.services import Services
 from ileti.validation import quoted
@@ -87,7 +87,13 @@ def create_app(services: Services) -> Gateway:
     # Read once: a value that is not a network stops the start.
     app.state.trusted_proxies = trusted_networks(services.settings.trusted_proxies)
     app.include_endpoints(
-        account.router, reports.router, blacklist.router, sms.router, otp.router, webhooks.router
+        account.router,
+        reports.router,
+        blacklist.router,
+        sms.router,
+        otp.router,
+        webhooks.router,
+        campaigns.router,
     )
     document = build_openapi()
 

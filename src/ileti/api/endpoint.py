@@ -27,6 +27,7 @@ from ileti import codes
 from ileti.access.authenticator import Caller, Network, client_address
 from ileti.api.body import api_key_of, parse, read_object
 from ileti.api.envelope import EnvelopeResponse, failure, success
+from ileti.api.forms import FormBody, read_form
 from ileti.codes import GatewayError, ResultCode
 from ileti.domain.keys import shown
 from ileti.domain.permissions import Permission
@@ -65,10 +66,12 @@ class Context:
 @dataclass(frozen=True)
 class Reply:
     """A success answer's code and fields. ``fields["warnings"]``, when a service gives any, is
-    a list of ``{"field", "message"}``: the endpoint adds its own and logs them all."""
+    a list of ``{"field", "message"}``: the endpoint adds its own and logs them all.
+    ``response``: an answer that is not the envelope (a CSV file), sent as it is."""
 
     result: ResultCode
     fields: dict[str, Any] = field(default_factory=dict)
+    response: Response | None = None
 
 
 Handler = Callable[[Context, M], Awaitable[Reply]]
@@ -86,6 +89,9 @@ class EndpointSpec(Generic[M]):
     permission: Permission | None
     errors: tuple[ResultCode, ...]
     tags: tuple[str, ...]
+    # How the request's body and the success answer come: JSON, unless an endpoint says.
+    body_type: str = "application/json"
+    answer_type: str = "application/json"
 
 
 REGISTRY: list[EndpointSpec[Any]] = []
@@ -135,8 +141,11 @@ def endpoint(
     permission: Permission | None,
     errors: tuple[ResultCode, ...] = (),
     tags: tuple[str, ...] = (),
+    form: FormBody | None = None,
+    answer_type: str = "application/json",
 ) -> Callable[[Handler[M]], Handler[M]]:
-    """Register a POST endpoint at ``path`` and ``path/``."""
+    """Register a POST endpoint at ``path`` and ``path/``. ``form``: the body is
+    multipart/form-data (an upload), bounded by its own limit instead of the JSON one."""
 
     # The body fields the model reads; any other is ignored, and the caller is told so.
     known = frozenset(
@@ -154,13 +163,19 @@ def endpoint(
             key: str | None = None
             warnings: list[dict[str, str]] | None = None
             try:
-                body = await read_object(request, services.settings.max_body_bytes)
+                if form is None:
+                    body = await read_object(request, services.settings.max_body_bytes)
+                else:
+                    body = await read_form(request, form.max_bytes(services.settings))
                 key = api_key_of(request, body)
                 caller = await services.access.authenticate(
                     key, client_ip(request, state.trusted_proxies), permission
                 )
                 context = Context(services, caller, request, path, request_id, body)
                 reply = await handler(context, parse(request_model, body))
+                if reply.response is not None:
+                    record(path, reply.result, time.perf_counter() - started)
+                    return reply.response
                 fields = reply.fields
                 if "warnings" in fields or not known.issuperset(body):
                     fields, warnings = _warned(fields, body, known, path)
@@ -213,6 +228,8 @@ def endpoint(
                     )
                 ),
                 tags,
+                body_type="multipart/form-data" if form is not None else "application/json",
+                answer_type=answer_type,
             )
         )
         return handler

@@ -32,10 +32,15 @@ def build_openapi() -> dict[str, Any]:
     )
     paths: dict[str, Any] = {}
     for spec in REGISTRY:
+        answer = (
+            {"schema": _ref(spec.response_model)}
+            if spec.answer_type == "application/json"
+            else {"schema": {"type": "string"}}
+        )
         responses: dict[str, Any] = {
             str(spec.success.http_status): {
                 "description": f"{spec.success.code}: {spec.success.message}",
-                "content": {"application/json": {"schema": _ref(spec.response_model)}},
+                "content": {spec.answer_type: answer},
             }
         }
         for status, group in _by_status(spec.errors).items():
@@ -49,7 +54,7 @@ def build_openapi() -> dict[str, Any]:
             "tags": list(spec.tags),
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": _ref(spec.request_model)}},
+                "content": {spec.body_type: {"schema": _ref(spec.request_model)}},
             },
             "responses": responses,
             "x-resultCodes": [spec.success.code, *(c.code for c in spec.errors)],

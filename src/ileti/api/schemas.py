@@ -474,6 +474,45 @@ class SmsStatusRequest(ApiRequest):
     sms_id: MessageId = Field(description="A message id or a group id.")
 
 
+def _exactly_one(*fields: str) -> Callable[[dict[str, Any]], None]:
+    """A model's document asks for exactly one of ``fields``, given and not null."""
+
+    def mark(schema: dict[str, Any]) -> None:
+        schema["oneOf"] = [{"required": [name], "properties": {name: _GIVEN}} for name in fields]
+
+    return mark
+
+
+class CancelRequest(ApiRequest):
+    model_config = ConfigDict(json_schema_extra=_exactly_one("sms_id", "group_id"))
+
+    sms_id: MessageId | None = Field(
+        default=None,
+        description="A message to cancel (needs `send_single_sms`). Give this or `group_id`.",
+    )
+    group_id: MessageId | None = Field(
+        default=None,
+        description="A group whose messages to cancel (needs `send_bulk_sms`). Give this or"
+        " `sms_id`.",
+    )
+
+
+class CancelResponse(Envelope):
+    cancelled: int = Field(
+        description="Messages cancelled now: they waited in the queue, unclaimed (scheduled, or"
+        " due and not yet taken by a dispatcher), and are now `cancelled`, refunded and"
+        " announced by an `sms.cancelled` webhook event."
+    )
+    refunded_credits: int = Field(description="Credits given back to the main balance.")
+    refunded_international: int = Field(
+        description="Kuruş given back to the international balance."
+    )
+    left: int = Field(
+        description="Messages left as they were: being handed to an operator, sent, or final"
+        " already (a second cancel leaves everything the first one cancelled)."
+    )
+
+
 class MessageReportRequest(PageRequest):
     date_from: IstanbulDay | None = Field(default=None, description="First day, inclusive.")
     date_to: IstanbulDay | None = Field(default=None, description="Last day, inclusive.")
@@ -481,6 +520,10 @@ class MessageReportRequest(PageRequest):
     title: str | None = Field(default=None, pattern=r"^[A-Za-z0-9 .\-]{3,11}$")
     number: OptionalPhone = Field(default=None, description="Recipient, in any accepted form.")
     group_id: MessageId | None = None
+    with_text: Annotated[bool, Strict()] = Field(
+        default=False,
+        description="true: each message's `text` too (an OTP's masked; absent once purged).",
+    )
 
 
 class SummaryRequest(ApiRequest):
@@ -523,6 +566,7 @@ class StatusCounts(BaseModel):
     delivered: int
     failed: int
     expired: int
+    cancelled: int
 
 
 class GroupStatusResponse(Envelope):
@@ -543,8 +587,16 @@ class SmsStatusResponse(RootModel[MessageStatusResponse | GroupStatusResponse]):
     """A message's state, or for a group id its messages' counts per state."""
 
 
+class ReportedMessage(MessageFields):
+    text: str | None = Field(
+        default=None,
+        description="The text as sent (an OTP's masked), when `with_text` was asked for and"
+        " it is still kept.",
+    )
+
+
 class MessageReportResponse(Envelope):
-    messages: list[MessageFields] = Field(description="Newest first.")
+    messages: list[ReportedMessage] = Field(description="Newest first.")
     next_cursor: str | None = Field(description="Null on the last page.")
 
 
@@ -650,3 +702,158 @@ class OtpVerifyResponse(Envelope):
     otp_id: str
     sms_id: int
     verified: bool
+
+
+# Campaigns (Excel to SMS) ------------------------------------------------------------------------
+
+# A form sends every field as text: flags and numbers are read from their text here.
+FormFlag = Annotated[
+    bool | None, WithJsonSchema({"enum": [True, False, "true", "false", "1", "0", None]})
+]
+FormWhole = Annotated[int | None, WithJsonSchema({"enum": [0, 1, 2, "0", "1", "2", None]})]
+FileField = Annotated[
+    Any, WithJsonSchema({"type": "string", "format": "binary", "description": "The file."})
+]
+
+
+class CampaignOptions(ApiRequest):
+    """How the file is read and what each row's message says."""
+
+    text: MessageText = Field(
+        default=None,
+        description="The template: `{Column}` placeholders (case and Turkish İ/ı folded),"
+        " `{Column|default}` for empty cells.",
+    )
+    title: Title = Field(default=None, description="Sender ID, case-sensitive, active.")
+    phone_column: Text | None = Field(
+        default=None, description="The phone column's header; found by header or values if absent."
+    )
+    sheet: Text | None = Field(default=None, description="The sheet to read; the first if absent.")
+    header: FormFlag = Field(default=None, description="Whether the first row is a header (true).")
+    encoding: Text | None = Field(
+        default=None, description="A CSV's encoding; UTF-8, else Windows-1254, if absent."
+    )
+    sms_lang: LangCode = Field(
+        default=None, description="0 English, 1 Turkish, 2 Unicode, or 'auto' (the default)."
+    )
+    content_type: FormWhole = Field(
+        default=None, description="0 Transactional (default), 1 High Quality, 2 Advertising."
+    )
+
+
+class CampaignPreviewRequest(CampaignOptions):
+    model_config = ConfigDict(json_schema_extra=_requires("file", "title", "text"))
+
+    file: FileField = Field(default=None, description=".xlsx, .xls, .ods or .csv.")
+
+
+class CampaignRejectsRequest(CampaignOptions):
+    model_config = ConfigDict(json_schema_extra=_requires("upload_id", "title", "text"))
+
+    upload_id: Text | None = Field(default=None, description="The `upload_id` of a preview.")
+
+
+class CampaignStartRequest(ScheduleFields):
+    model_config = ConfigDict(
+        json_schema_extra=_requires("upload_id", "title", "text", scheduled=True)
+    )
+
+    upload_id: Text | None = Field(default=None, description="The `upload_id` of a preview.")
+    text: MessageText = Field(default=None, description="The template, as /campaign/preview's.")
+    title: Title = Field(default=None, description="Sender ID, case-sensitive, active.")
+    name: Text | None = Field(
+        default=None, max_length=200, description="The campaign's name; the file's if absent."
+    )
+    phone_column: Text | None = Field(default=None, description="As /campaign/preview's.")
+    sheet: Text | None = Field(default=None, description="As /campaign/preview's.")
+    header: Annotated[bool, Strict()] | None = Field(
+        default=None, description="Whether the first row is a header (true)."
+    )
+    encoding: Text | None = Field(default=None, description="As /campaign/preview's.")
+
+
+class CampaignSample(BaseModel):
+    row: int = Field(description="The row as Excel numbers it (the header is row 1).")
+    sentto: str = Field(description="The number in its normal form.")
+    text: str = Field(description="The message as it goes out.")
+    sms_lang: str = Field(description="English, Turkish or Unicode.")
+    segments: int
+
+
+class CampaignReject(BaseModel):
+    row: int = Field(description="The row as Excel numbers it (the header is row 1).")
+    sentto: str = Field(description="The phone cell as written.")
+    reason: str
+    result_code: str = Field(description="The code a send gives for the same.")
+
+
+class CampaignPreviewResponse(Envelope):
+    upload_id: str = Field(description="Names the file for /campaign/start, for 24 hours.")
+    file_name: str
+    sheet: str | None = Field(description="The sheet read; null for a CSV file.")
+    sheets: list[str]
+    columns: list[str]
+    phone_column: str
+    rows: int
+    valid: int = Field(
+        description="Recipients that will be sent: not invalid, duplicate or blacklisted."
+    )
+    invalid: int
+    duplicates: int
+    blacklisted: int
+    segments: int = Field(description="Segments of the valid recipients' messages, in all.")
+    credits: int = Field(description="From the main balance.")
+    international_kurus: int = Field(description="From the international balance.")
+    balance: int = Field(description="The main balance, in credits.")
+    international_balance_kurus: int
+    encodings: dict[str, int] = Field(description="Valid recipients by encoding.")
+    samples: list[CampaignSample] = Field(description="The first 20 personalised messages.")
+    rejects: list[CampaignReject] = Field(description="The first 1,000 rows left out, by row.")
+    rejects_total: int
+
+
+class CampaignStartResponse(GroupSendResponse):
+    campaign_id: int = Field(description="The group's id.")
+    left_out: list[CampaignReject] = Field(
+        description="The first 1,000 rows left out before the group was formed (no number, a"
+        " damaged one, an empty placeholder, a text over the cap); `rejected` holds the rest."
+    )
+    left_out_total: int
+
+
+class CampaignIdRequest(ApiRequest):
+    model_config = ConfigDict(json_schema_extra=_requires("campaign_id"))
+
+    campaign_id: MessageId = Field(description="The campaign's id (its group's).")
+
+
+class CampaignItem(BaseModel):
+    id: int
+    name: str
+    file_name: str
+    template: str
+    title: str
+    created_at: str = Field(description="ISO-8601 UTC.")
+    due_at: str = Field(description="ISO-8601 UTC.")
+    total: int = Field(description="Recipients given to the group.")
+    accepted: int
+    queued: int
+    sent: int
+    delivered: int
+    failed: int
+    expired: int
+    cancelled: int
+
+
+class CampaignStatusResponse(Envelope):
+    campaign: CampaignItem
+
+
+class CampaignListRequest(ApiRequest):
+    limit: PageSize = 50
+    before: MessageId | None = Field(default=None, description="The `next_before` of a page.")
+
+
+class CampaignListResponse(Envelope):
+    campaigns: list[CampaignItem] = Field(description="Newest first.")
+    next_before: int | None = Field(description="Null on the last page.")

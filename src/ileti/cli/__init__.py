@@ -5,6 +5,7 @@ from __future__ import annotations
 from ileti.cli import (  # noqa: F401  (each registers its commands)
     admin,
     blacklist,
+    customer,
     otp,
     prices,
     processes,

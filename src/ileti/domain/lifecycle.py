@@ -1,7 +1,8 @@
 """The delivery lifecycle: the moves a message may make, and nothing else.
 
 A message is ``queued`` when accepted, ``sent`` once an operator took it, and ends
-``delivered``, ``failed`` or ``expired``. Each move has a cause and one state it starts from;
+``delivered``, ``failed`` or ``expired``; or ``cancelled``, when its customer called it off
+before any operator had it. Each move has a cause and one state it starts from;
 the store moves a message only by one of these, with its source state as the condition of the
 update, so two processes racing to move one message cannot both succeed.
 """
@@ -18,6 +19,7 @@ class MessageStatus(StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"
     EXPIRED = "expired"
+    CANCELLED = "cancelled"
 
     @property
     def final(self) -> bool:
@@ -26,10 +28,17 @@ class MessageStatus(StrEnum):
     @property
     def refunded(self) -> bool:
         """A message that ends here gives its credits back."""
-        return self in (MessageStatus.FAILED, MessageStatus.EXPIRED)
+        return self in (MessageStatus.FAILED, MessageStatus.EXPIRED, MessageStatus.CANCELLED)
 
 
-FINAL = frozenset({MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.EXPIRED})
+FINAL = frozenset(
+    {
+        MessageStatus.DELIVERED,
+        MessageStatus.FAILED,
+        MessageStatus.EXPIRED,
+        MessageStatus.CANCELLED,
+    }
+)
 # Messages on their way: what the gauges count (the final states only grow, and are counted as
 # they happen).
 ON_THEIR_WAY = (MessageStatus.QUEUED, MessageStatus.SENT)
@@ -52,6 +61,8 @@ NOT_SENT = Move("not sent", MessageStatus.QUEUED, MessageStatus.FAILED)
 # recorded (its worker died): that claim may have handed it to an operator, so it is no more
 # "never sent" than a sent message without a receipt is: it expires, as that one does.
 UNRECORDED = Move("unrecorded", MessageStatus.QUEUED, MessageStatus.EXPIRED)
+# Its customer called it off while it waited in the queue, unclaimed: no operator has it.
+CANCELLED = Move("cancelled", MessageStatus.QUEUED, MessageStatus.CANCELLED)
 # The operator's receipt, once every part is final.
 DELIVERED = Move("delivered", MessageStatus.SENT, MessageStatus.DELIVERED)
 UNDELIVERED = Move("undelivered", MessageStatus.SENT, MessageStatus.FAILED)
@@ -59,7 +70,16 @@ RECEIPT_EXPIRED = Move("receipt expired", MessageStatus.SENT, MessageStatus.EXPI
 # No final receipt within the validity.
 OVERDUE = Move("overdue", MessageStatus.SENT, MessageStatus.EXPIRED)
 
-MOVES = (SUBMITTED, NOT_SENT, UNRECORDED, DELIVERED, UNDELIVERED, RECEIPT_EXPIRED, OVERDUE)
+MOVES = (
+    SUBMITTED,
+    NOT_SENT,
+    UNRECORDED,
+    CANCELLED,
+    DELIVERED,
+    UNDELIVERED,
+    RECEIPT_EXPIRED,
+    OVERDUE,
+)
 
 _BY_RECEIPT = {move.target: move for move in (DELIVERED, UNDELIVERED, RECEIPT_EXPIRED)}
 

@@ -22,6 +22,7 @@ class EventType(StrEnum):
     SMS_SENT = "sms.sent"
     SMS_DELIVERED = "sms.delivered"
     SMS_FAILED = "sms.failed"
+    SMS_CANCELLED = "sms.cancelled"
     OTP_VERIFIED = "otp.verified"
     KEY_TEST = "key.test"
 
@@ -34,6 +35,8 @@ def event_for(status: MessageStatus) -> EventType:
         return EventType.SMS_DELIVERED
     if status in (MessageStatus.FAILED, MessageStatus.EXPIRED):
         return EventType.SMS_FAILED
+    if status is MessageStatus.CANCELLED:
+        return EventType.SMS_CANCELLED
     raise ValueError(f"no event announces {status}")
 
 

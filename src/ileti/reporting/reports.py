@@ -15,7 +15,7 @@ from ileti.domain.schedule import ISTANBUL
 from ileti.store import reports as store
 from ileti.store import sends
 from ileti.store.db import Database
-from ileti.store.reports import DayTotal, GroupView, MessageFilter, MessageView
+from ileti.store.reports import DayTotal, GroupView, MessageFilter, MessageView, TextedMessage
 from ileti.store.sends import MessageDetail, MessagePartView, RecentSend, Waiting
 from ileti.validation import phone_number
 
@@ -31,6 +31,7 @@ __all__ = [
     "Reports",
     "SentMessage",
     "Summary",
+    "TextedMessage",
     "Waiting",
 ]
 
@@ -54,6 +55,9 @@ class MessageQuery:
     group_id: int | None = None
     limit: int = 100
     before: int | None = None
+    # Each message's text too (``TextedMessage``): what a customer checks a personalised
+    # message by.
+    with_text: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +124,12 @@ class Reports:
         )
         async with self.db.read(report=True) as conn:
             return await store.message_page(
-                conn, account_id, criteria, limit=query.limit, before=query.before
+                conn,
+                account_id,
+                criteria,
+                limit=query.limit,
+                before=query.before,
+                with_text=query.with_text,
             )
 
     async def summary(

@@ -262,15 +262,19 @@ class GroupDraft:
         )
 
 
-def group_draft(send: GroupSend, max_segments: int, now: datetime) -> GroupDraft:
-    """Every check of a group but its recipients', in the order clients know."""
+def group_draft(
+    send: GroupSend, max_segments: int, now: datetime, max_recipients: int = MAX_RECIPIENTS
+) -> GroupDraft:
+    """Every check of a group but its recipients', in the order clients know.
+    ``max_recipients``: the API's bound, unless a door that reads its numbers from a file
+    (a campaign, bounded by its rows) gives its own."""
     numbers = send.numbers
     if not numbers:
         raise GatewayError(codes.NUMBER_MISSING)
-    if len(numbers) > MAX_RECIPIENTS:
+    if len(numbers) > max_recipients:
         raise GatewayError(
             codes.TOO_MANY_RECIPIENTS,
-            f"{len(numbers):,} recipients; at most {MAX_RECIPIENTS:,} a request.",
+            f"{len(numbers):,} recipients; at most {max_recipients:,} a request.",
         )
     one_text: str | None = None
     texts: Sequence[str] | None = None

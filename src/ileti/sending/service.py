@@ -25,10 +25,13 @@ from ileti.codes import GatewayError
 from ileti.config import Settings
 from ileti.domain.clock import SYSTEM_CLOCK, Clock
 from ileti.domain.pricing import Balance
+from ileti.sending import cancelling
 from ileti.sending.acceptance import OtpLimits, SendRequest, accept_batch, kept_answer
 from ileti.sending.batching import Batcher
+from ileti.sending.cancelling import Cancelled
 from ileti.sending.identity import RequestIdentity
 from ileti.sending.orders import (
+    MAX_RECIPIENTS,
     GroupDraft,
     GroupSend,
     Order,
@@ -83,11 +86,19 @@ class Sending:
             caller, single_order(send, self.max_segments, self.clock.now()), identity
         )
 
-    async def group(self, caller: Caller, send: GroupSend, identity: RequestIdentity) -> Accepted:
-        """One text, or a text each, to up to 100,000 numbers."""
+    async def group(
+        self,
+        caller: Caller,
+        send: GroupSend,
+        identity: RequestIdentity,
+        *,
+        max_recipients: int = MAX_RECIPIENTS,
+    ) -> Accepted:
+        """One text, or a text each, to up to 100,000 numbers (or ``max_recipients``: a
+        campaign's file is bounded by its rows)."""
         # Reading a large body took the event loop for milliseconds: others go first now.
         await asyncio.sleep(0)
-        draft = group_draft(send, self.max_segments, self.clock.now())
+        draft = group_draft(send, self.max_segments, self.clock.now(), max_recipients)
         repeated = await self._before_recipients(caller, draft, identity)
         if repeated is not None:
             return repeated
@@ -154,6 +165,20 @@ class Sending:
             raise outcome
         self.wakeups.ring(urgent=order.otp is not None)
         return outcome
+
+    async def cancel(
+        self, caller: Caller, *, sms_id: int | None = None, group_id: int | None = None
+    ) -> Cancelled:
+        """Call off what of a message or a group no operator has yet (``sending.cancelling``)."""
+        return await cancelling.cancel(
+            self.db, self.clock, caller, sms_id=sms_id, group_id=group_id
+        )
+
+    async def cancellable(
+        self, caller: Caller, *, sms_id: int | None = None, group_id: int | None = None
+    ) -> int:
+        """How many messages a cancel of this message or group would stop now."""
+        return await cancelling.cancellable(self.db, caller, sms_id=sms_id, group_id=group_id)
 
     def _refuse_when_overloaded(self) -> None:
         waited = self._singles.waited()

@@ -1,4 +1,5 @@
-"""A message's moves in storage: to ``sent``, and to its final state with what comes with it.
+"""A message's moves in storage: to ``sent``, to its final state, or called off while queued,
+with what comes with each.
 
 Every change of a message's state is made here, by one of the moves ``domain.lifecycle``
 allows, with its source state as the condition of the update: a move that another process
@@ -17,11 +18,12 @@ from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ileti.domain.lifecycle import ON_THEIR_WAY, SUBMITTED, MessageStatus, Move
+from ileti.domain.lifecycle import CANCELLED, ON_THEIR_WAY, SUBMITTED, MessageStatus, Move
 from ileti.domain.pricing import Balance
 from ileti.store import ledger, queue
 from ileti.store import webhooks as outbox
 from ileti.store.ledger import EntryKind
+from ileti.store.message_span import MAX_ID
 from ileti.store.models import MessagePart, table_of
 from ileti.store.sql import Batch, Insert, Raw, reader
 
@@ -65,6 +67,39 @@ _FINISH = Raw(
     f" WHERE id = ANY($1) AND status = $5 RETURNING {_MOVED}"
 )
 _OVERDUE = Raw("SELECT id FROM messages WHERE status = $1 AND expires_at <= $2 LIMIT $3")
+# Cancelling: the queue entries of a message, or of a group's messages, that no dispatcher has
+# claimed, taken off the queue. ``lease_owner IS NULL``: never claimed, or given back by its
+# claimer with the outcome recorded (a retry, a stop). A live lease is a submit under way; a
+# lapsed one (its owner kept) a claim whose worker stopped before recording what the operator
+# said, which may have reached it: both are left. On PostgreSQL the entries are locked as the
+# dispatcher's claim locks them (``FOR UPDATE SKIP LOCKED``), so an entry being claimed is
+# skipped here, and one taken here is skipped by the claim and then gone.
+_WITHDRAW = (
+    "DELETE FROM dispatch_queue WHERE message_id IN (SELECT q.message_id FROM dispatch_queue"
+    " AS q JOIN messages AS m ON m.id = q.message_id WHERE m.{0} = $1 AND m.account_id = $2"
+    " AND m.status = $3 AND q.lease_owner IS NULL{1}) RETURNING message_id"
+)
+_WITHDRAW_MESSAGE, _WITHDRAW_GROUP = (
+    Raw(
+        _WITHDRAW.format(column, " FOR UPDATE OF q SKIP LOCKED"),
+        sqlite=_WITHDRAW.format(column, ""),
+    )
+    for column in ("id", "group_id")
+)
+_CANCEL = Raw(
+    "UPDATE messages SET status = $2, done_at = $3"
+    f" WHERE id = ANY($1) AND status = $4 RETURNING {_MOVED}"
+)
+_NAMED_MESSAGE = Raw("SELECT 1 AS total FROM messages WHERE id = $1 AND account_id = $2")
+_NAMED_GROUP = Raw("SELECT accepted AS total FROM groups WHERE id = $1 AND account_id = $2")
+_CANCELLABLE = (
+    "SELECT count(*) AS count FROM dispatch_queue AS q JOIN messages AS m"
+    " ON m.id = q.message_id WHERE m.{0} = $1 AND m.account_id = $2 AND m.status = $3"
+    " AND q.lease_owner IS NULL"
+)
+_CANCELLABLE_MESSAGE, _CANCELLABLE_GROUP = (
+    Raw(_CANCELLABLE.format(column)) for column in ("id", "group_id")
+)
 # By the status index: in time proportional to what is in flight, not to every message sent.
 _ON_THEIR_WAY = Raw(
     "SELECT status, count(*) AS count FROM messages WHERE status IN ($1, $2) GROUP BY status"
@@ -139,6 +174,81 @@ async def finish(
                 )
     await outbox.announce(conn, rows, move.target, reason, now)
     return [row.id for row in rows]
+
+
+async def cancel(
+    conn: AsyncConnection,
+    account_id: int,
+    now: datetime,
+    *,
+    message_id: int | None = None,
+    group_id: int | None = None,
+) -> list[Moved]:
+    """Call off the account's message, or its group's messages, that wait unclaimed in the
+    queue: off the queue, ``queued`` → ``cancelled``, refunded (``message:ID``, as a failed
+    message is: never twice), announced; the messages that moved."""
+    withdraw, target = (
+        (_WITHDRAW_GROUP, group_id) if group_id is not None else (_WITHDRAW_MESSAGE, message_id)
+    )
+    withdrawn = [
+        row["message_id"]
+        for row in await withdraw.rows(conn, target, account_id, CANCELLED.source.value)
+    ]
+    if not withdrawn:
+        return []
+    moved = [
+        _moved(row)
+        for row in await _CANCEL.rows(
+            conn, withdrawn, CANCELLED.target.value, now, CANCELLED.source.value
+        )
+    ]
+    # One balance update per balance, one ledger entry per message: a group of 100,000 is
+    # refunded in a few statements.
+    refunds: dict[Balance, list[tuple[int, str]]] = {}
+    for row in moved:
+        if row.cost:
+            refunds.setdefault(Balance(row.cost_balance), []).append(
+                (row.cost, f"message:{row.id}")
+            )
+    for balance, entries in sorted(refunds.items()):
+        await ledger.post_many(conn, account_id, balance, EntryKind.REFUND, entries, now)
+    await outbox.announce(conn, moved, CANCELLED.target, None, now)
+    return moved
+
+
+async def named(
+    conn: AsyncConnection,
+    account_id: int,
+    *,
+    message_id: int | None = None,
+    group_id: int | None = None,
+) -> int | None:
+    """How many messages the account's message id (1) or group id names; None when the
+    account has no such message or group (another account's reads like an unknown one)."""
+    statement, target = (
+        (_NAMED_GROUP, group_id) if group_id is not None else (_NAMED_MESSAGE, message_id)
+    )
+    if target is None or not 0 < target <= MAX_ID:
+        return None
+    row = await statement.first(conn, target, account_id)
+    return None if row is None else int(row["total"])
+
+
+async def cancellable(
+    conn: AsyncConnection,
+    account_id: int,
+    *,
+    message_id: int | None = None,
+    group_id: int | None = None,
+) -> int:
+    """How many of the account's message, or its group's messages, ``cancel`` would move now."""
+    count, target = (
+        (_CANCELLABLE_GROUP, group_id)
+        if group_id is not None
+        else (_CANCELLABLE_MESSAGE, message_id)
+    )
+    [row] = await count.rows(conn, target, account_id, CANCELLED.source.value)
+    return int(row["count"])
 
 
 async def overdue(conn: AsyncConnection, move: Move, now: datetime, limit: int) -> list[int]:

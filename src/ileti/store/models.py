@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -535,3 +536,32 @@ class AuditEntry(Base):
     subject: Mapped[str] = mapped_column(String(200))
     detail: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CampaignUpload(Base):
+    """A campaign's file as it was uploaded, kept for a day so that any API process can preview
+    and start it (the id is random text: it is all a caller needs to name it)."""
+
+    __tablename__ = "campaign_uploads"
+    __table_args__ = (Index("ix_campaign_uploads_created_ms", "created_ms"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[int] = mapped_column(Integer)
+    file_name: Mapped[str] = mapped_column(String(255))
+    bytes: Mapped[bytes] = mapped_column(LargeBinary)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Campaign(Base):
+    """A group sent from a file: its id is the group's, and it keeps where the texts came from."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (Index("ix_campaigns_account_id_id", "account_id", "id"),)
+
+    id: Mapped[int] = mapped_column(MessageId, primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    file_name: Mapped[str] = mapped_column(String(255))
+    template: Mapped[str] = mapped_column(String)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -44,6 +44,13 @@ class MessageView:
 
 
 @dataclass(frozen=True, slots=True)
+class TextedMessage(MessageView):
+    """A message with its text as stored (an OTP's masked once it left the queue)."""
+
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class GroupView:
     id: int
     title: str
@@ -107,10 +114,12 @@ def _day_start(day: date) -> datetime | None:
 
 
 _message = reader(MessageView)
-_MESSAGE = (
+_texted = reader(TextedMessage)
+_COLUMNS = (
     "SELECT id, status, title, sentto, segments, country, operator, created_at, sent_at,"
-    " done_at, error_reason, due_at, group_id FROM messages"
+    " done_at, error_reason, due_at, group_id"
 )
+_MESSAGE = _COLUMNS + " FROM messages"
 _FILTERS = {
     "since": "created_at >= {}",
     "until": "created_at < {}",
@@ -130,6 +139,12 @@ _GROUP_COUNTS = Raw(
 )
 _PAGE = Composed(
     _MESSAGE + " WHERE account_id = $1",
+    {**_FILTERS, "after": "id > {}", "before": "id < {}"},
+    "ORDER BY id DESC LIMIT {0}",
+    fixed=1,
+)
+_TEXTED_PAGE = Composed(
+    _COLUMNS + ", text FROM messages WHERE account_id = $1",
     {**_FILTERS, "after": "id > {}", "before": "id < {}"},
     "ORDER BY id DESC LIMIT {0}",
     fixed=1,
@@ -219,9 +234,10 @@ async def message_page(
     *,
     limit: int,
     before: int | None = None,
+    with_text: bool = False,
 ) -> tuple[list[MessageView], int | None]:
     """Up to ``limit`` messages with ids below ``before``, newest first, and where the next
-    page starts (None on the last page)."""
+    page starts (None on the last page); ``with_text``: each a ``TextedMessage``."""
     if criteria.group_id is not None and criteria.group_id > MAX_ID:
         return [], None  # an id beyond the column's range matches nothing
     if before is not None and before > MAX_ID:
@@ -231,7 +247,7 @@ async def message_page(
     after, below = await id_span(conn, account_id, criteria.since, criteria.until)
     if below is not None:
         before = below if before is None else min(before, below)
-    statement, values = _PAGE.bind(
+    statement, values = (_TEXTED_PAGE if with_text else _PAGE).bind(
         {
             "since": criteria.since,
             "until": criteria.until,
@@ -244,7 +260,8 @@ async def message_page(
         }
     )
     rows = await statement.rows(conn, account_id, *values, limit + 1)
-    page = [_message(row) for row in rows[:limit]]
+    read = _texted if with_text else _message
+    page = [read(row) for row in rows[:limit]]
     return page, page[-1].id if len(rows) > limit else None
 
 

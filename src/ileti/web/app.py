@@ -19,6 +19,7 @@ from ileti.web.routes import (
     audit,
     auth,
     billing,
+    campaigns,
     contacts,
     dashboard,
     keys,
@@ -29,7 +30,7 @@ from ileti.web.routes import (
 )
 from ileti.web.session import LANG_COOKIE
 
-AREAS = (auth, dashboard, send, sends, contacts, titles, keys, billing, users, audit)
+AREAS = (auth, dashboard, send, campaigns, sends, contacts, titles, keys, billing, users, audit)
 
 
 class _Static(StaticFiles):

@@ -150,10 +150,28 @@ def _translator(request: Request) -> Translator:
     )
 
 
-async def _form(request: Request) -> FormData | None:
+# What a form may carry besides a file: the fields' share of a multipart body.
+FORM_OVERHEAD = 64 * 1024
+
+
+class FormTooLarge(Exception):
+    """A posted form larger than the largest file the panel takes (or of unknown length)."""
+
+
+async def _form(request: Request, services: Services) -> FormData | None:
     if request.method != "POST":
         return None
+    # Starlette spools a file part to disk however large it is: refuse it before reading.
+    limit = services.settings.campaign_max_bytes + FORM_OVERHEAD
+    length = request.headers.get("content-length", "")
+    if not length.isdigit() or int(length) > limit:
+        raise FormTooLarge()
     return await request.form(max_part_size=8 * 1024 * 1024)
+
+
+def _too_large(screen: Screen) -> Response:
+    megabytes = screen.services.settings.campaign_max_bytes // (1024 * 1024)
+    return screen.render("too_large.html", status=413, megabytes=megabytes)
 
 
 def _forbidden(screen: Screen) -> Response:
@@ -181,7 +199,10 @@ def page(handler: Handler | None = None, *, owner: bool = False) -> Any:
                 request, services, t, visit, None, services.logins.form_token(visit.token)
             )
             if request.method == "POST":
-                screen.form = await _form(request)
+                try:
+                    screen.form = await _form(request, services)
+                except FormTooLarge:
+                    return _too_large(screen)
                 if not services.logins.form_token_matches(
                     visit.token, screen.field(session.CSRF_FIELD)
                 ):
@@ -213,7 +234,10 @@ def public(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             request, services, t, visit, None, services.logins.form_token(basis), cookies
         )
         if request.method == "POST":
-            screen.form = await _form(request)
+            try:
+                screen.form = await _form(request, services)
+            except FormTooLarge:
+                return _too_large(screen)
             if not services.logins.form_token_matches(basis, screen.field(session.CSRF_FIELD)):
                 return _forbidden(screen)
         return await handler(screen)

@@ -16,6 +16,8 @@ from web.browser.conftest import NARROW, WIDE, PanelGateway, log_in, shoot
 PAGES = {
     "dashboard": "/panel/",
     "send": "/panel/send",
+    "campaigns": "/panel/campaigns",
+    "campaign-new": "/panel/campaigns/new",
     "sends": "/panel/sends",
     "sends-summary": "/panel/sends/summary",
     "message": "/panel/sends/message/{sms_id}",

@@ -19,7 +19,7 @@ from ileti.api.schemas import (
     timestamp,
 )
 from ileti.domain.permissions import Permission
-from ileti.reporting.reports import GroupView, MessageQuery, MessageView
+from ileti.reporting.reports import GroupView, MessageQuery, MessageView, TextedMessage
 
 router = APIRouter()
 
@@ -39,6 +39,13 @@ def _message_fields(message: MessageView) -> dict[str, Any]:
         "error_reason": message.error_reason,
         "scheduled_at": timestamp(message.scheduled_at),
     }
+
+
+def _reported(message: MessageView) -> dict[str, Any]:
+    fields = _message_fields(message)
+    if isinstance(message, TextedMessage) and message.text is not None:
+        fields["text"] = message.text
+    return fields
 
 
 def _group_fields(group: GroupView) -> dict[str, Any]:
@@ -94,12 +101,13 @@ async def report_messages(ctx: Context, body: MessageReportRequest) -> Reply:
         group_id=body.group_id,
         limit=body.limit,
         before=body.cursor,
+        with_text=body.with_text,
     )
     page, next_position = await ctx.services.reports.messages(ctx.caller.account_id, query)
     return Reply(
         codes.OPERATION_OK,
         {
-            "messages": [_message_fields(message) for message in page],
+            "messages": [_reported(message) for message in page],
             "next_cursor": cursor_of(next_position) if next_position is not None else None,
         },
     )

@@ -1,4 +1,5 @@
-"""Sending: ``/sms/send`` to one recipient, ``/group/send`` and ``/group/sendMixed`` to many."""
+"""Sending: ``/sms/send`` to one recipient, ``/group/send`` and ``/group/sendMixed`` to many;
+``/sms/cancel`` calls off what of a message or a group no operator has yet."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from fastapi import APIRouter
 from ileti import codes
 from ileti.api.endpoint import Context, Reply, endpoint
 from ileti.api.schemas import (
+    CancelRequest,
+    CancelResponse,
     GroupSendMixedRequest,
     GroupSendRequest,
     GroupSendResponse,
@@ -14,6 +17,7 @@ from ileti.api.schemas import (
     SendResponse,
     SmsSendRequest,
 )
+from ileti.codes import GatewayError
 from ileti.domain.permissions import Permission
 from ileti.sending.orders import GroupSend, Schedule, SingleSend
 
@@ -109,3 +113,34 @@ async def group_send_mixed(ctx: Context, body: GroupSendMixedRequest) -> Reply:
     )
     accepted = await ctx.services.sending.group(ctx.caller, send, ctx.identity())
     return Reply(codes.SMS_ACCEPTED, accepted.fields())
+
+
+@endpoint(
+    router,
+    "/sms/cancel",
+    summary="Cancel a message or a group's messages that no operator has yet, and refund them.",
+    request_model=CancelRequest,
+    response_model=CancelResponse,
+    success_code=codes.OPERATION_OK,
+    # The permission that sent it: send_single_sms for a message, send_bulk_sms for a group.
+    permission=None,
+    errors=(codes.PERMISSION_DENIED, codes.NOT_FOUND),
+    tags=("sending",),
+)
+async def sms_cancel(ctx: Context, body: CancelRequest) -> Reply:
+    if (body.sms_id is None) != (body.group_id is None):
+        needed = Permission.SEND_SINGLE_SMS if body.group_id is None else Permission.SEND_BULK_SMS
+        if needed not in ctx.caller.key.permissions:
+            raise GatewayError(
+                codes.PERMISSION_DENIED, f"This key lacks the {needed.value} permission."
+            )
+    done = await ctx.services.sending.cancel(ctx.caller, sms_id=body.sms_id, group_id=body.group_id)
+    return Reply(
+        codes.OPERATION_OK,
+        {
+            "cancelled": done.cancelled,
+            "refunded_credits": done.refunded_credits,
+            "refunded_international": done.refunded_kurus,
+            "left": done.left,
+        },
+    )

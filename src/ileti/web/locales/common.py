@@ -50,4 +50,8 @@ TR = {
     ),
     "Credits": "Kredi",
     "International balance": "Yurt dışı bakiye",
+    "Too large": "Çok büyük",
+    "This form carried more than the panel takes (a file of at most {megabytes} MB).": (
+        "Bu form panelin kabul ettiğinden fazlasını taşıyordu (en çok {megabytes} MB'lık bir dosya)."
+    ),
 }

@@ -9,6 +9,7 @@ TR = {
     "Delivered": "İletildi",
     "Failed": "İletilemedi",
     "Expired": "Süresi doldu",
+    "Cancelled": "İptal edildi",
     # The list and its filters.
     "Reports": "Raporlar",
     "Messages": "Mesajlar",
@@ -63,4 +64,51 @@ TR = {
     "Day": "Gün",
     "No messages on these days.": "Bu günlerde mesaj yok.",
     "Choose at most {days} days.": "En çok {days} gün seçin.",
+    # Cancelling a message or a group.
+    "Cancel sending": "Gönderimi iptal et",
+    "1 message has not been handed to an operator yet.": (
+        "1 mesaj henüz operatöre teslim edilmedi."
+    ),
+    "{n} messages have not been handed to an operator yet.": (
+        "{n} mesaj henüz operatöre teslim edilmedi."
+    ),
+    "Cancel message {id}": "Mesaj {id} iptali",
+    "Cancel group {id}": "Grup {id} iptali",
+    "This message has not been handed to an operator yet. Cancel it? What it cost goes back to"
+    " your balance.": (
+        "Bu mesaj henüz operatöre teslim edilmedi. İptal edilsin mi? Ücreti bakiyenize geri"
+        " yüklenir."
+    ),
+    "1 message of this group has not been handed to an operator yet. Cancel it? What it cost"
+    " goes back to your balance.": (
+        "Bu gruptaki 1 mesaj henüz operatöre teslim edilmedi. İptal edilsin mi? Ücreti"
+        " bakiyenize geri yüklenir."
+    ),
+    "{n} messages of this group have not been handed to an operator yet. Cancel them? What they"
+    " cost goes back to your balance.": (
+        "Bu gruptaki {n} mesaj henüz operatöre teslim edilmedi. İptal edilsinler mi? Ücretleri"
+        " bakiyenize geri yüklenir."
+    ),
+    "Messages already sent are not affected. A cancel cannot be undone.": (
+        "Gönderilmiş mesajlar bundan etkilenmez. İptal geri alınamaz."
+    ),
+    "Yes, cancel": "Evet, iptal et",
+    "Keep sending": "Gönderime devam et",
+    "Nothing is left to cancel: an operator already has every message, or they have finished.": (
+        "İptal edilecek mesaj kalmadı: hepsi operatöre teslim edildi ya da sonuçlandı."
+    ),
+    "Back": "Geri dön",
+    "1 message was cancelled.": "1 mesaj iptal edildi.",
+    "{n} messages were cancelled.": "{n} mesaj iptal edildi.",
+    "1 credit went back to your balance.": "1 kredi bakiyenize geri yüklendi.",
+    "{n} credits went back to your balance.": "{n} kredi bakiyenize geri yüklendi.",
+    "{money} went back to your international balance.": (
+        "{money} yurt dışı bakiyenize geri yüklendi."
+    ),
+    "{n} could not be cancelled: an operator already had them, or they had finished.": (
+        "{n} mesaj iptal edilemedi: operatöre teslim edilmiş ya da sonuçlanmışlardı."
+    ),
+    "Nothing was cancelled: an operator already had every message, or they had finished.": (
+        "Hiçbir mesaj iptal edilmedi: hepsi operatöre teslim edilmiş ya da sonuçlanmıştı."
+    ),
 }

@@ -1,5 +1,6 @@
 """Sends and reports: the account's messages filtered and paged by cursor, one message's and
-one group's detail, the filtered list as a streamed CSV file, and the daily summary."""
+one group's detail (with a cancel, confirmed on a page of its own, while something of it has
+not left), the filtered list as a streamed CSV file, and the daily summary."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ STATES = {
     "delivered": "Delivered",
     "failed": "Failed",
     "expired": "Expired",
+    "cancelled": "Cancelled",
 }
 
 # The alphabet a message went out in (its ``sms_lang``), as the panel names it.
@@ -214,10 +216,9 @@ def _csv_line(values: list[str]) -> str:
 
 @page
 async def message(screen: Screen) -> Response:
+    sms_id: int = screen.request.path_params["sms_id"]
     try:
-        sent = await screen.services.reports.message(
-            screen.account_id, screen.request.path_params["sms_id"]
-        )
+        sent = await screen.services.reports.message(screen.account_id, sms_id)
     except GatewayError:
         return screen.not_found()
     return screen.render(
@@ -226,6 +227,8 @@ async def message(screen: Screen) -> Response:
         parts=sent.parts,
         states=STATES,
         encoding=ENCODINGS.get(sent.message.sms_lang, sent.message.sms_lang),
+        cancellable=await screen.services.sending.cancellable(await screen.caller(), sms_id=sms_id),
+        outcome=_outcome(screen),
     )
 
 
@@ -249,7 +252,74 @@ async def group(screen: Screen) -> Response:
         paged=before is not None,
         first_page=here,
         next_page=f"{here}?before={position}" if position else None,
+        cancellable=await screen.services.sending.cancellable(
+            await screen.caller(), group_id=group_id
+        ),
+        outcome=_outcome(screen),
     )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a cancel did, as its detail page tells it after the redirect."""
+
+    cancelled: int
+    credits: int
+    kurus: int
+    left: int
+
+
+_OUTCOME = tuple(Outcome.__dataclass_fields__)
+
+
+def _outcome(screen: Screen) -> Outcome | None:
+    given = [_count(screen.query.get(name, "")) for name in _OUTCOME]
+    if any(value is None for value in given):
+        return None
+    return Outcome(*(value or 0 for value in given))
+
+
+def _count(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+@page
+async def cancel_message(screen: Screen) -> Response:
+    return await _cancel(screen, "message", screen.request.path_params["sms_id"])
+
+
+@page
+async def cancel_group(screen: Screen) -> Response:
+    return await _cancel(screen, "group", screen.request.path_params["group_id"])
+
+
+async def _cancel(screen: Screen, kind: str, target: int) -> Response:
+    """GET: what a cancel would stop, and a button to confirm it; POST: the cancel, then the
+    detail page with what it did. Another account's id is not found, as an unknown one."""
+    ids = {"sms_id": target} if kind == "message" else {"group_id": target}
+    here = f"/panel/sends/{kind}/{target}"
+    caller = await screen.caller()
+    if screen.form is None:
+        try:
+            if kind == "message":
+                await screen.services.reports.message(screen.account_id, target)
+            else:
+                await screen.services.reports.group(screen.account_id, target)
+        except GatewayError:
+            return screen.not_found()
+        return screen.render(
+            "sends/cancel.html",
+            kind=kind,
+            target=target,
+            back=here,
+            cancellable=await screen.services.sending.cancellable(caller, **ids),
+        )
+    try:
+        done = await screen.services.sending.cancel(caller, **ids)
+    except GatewayError:
+        return screen.not_found()
+    outcome = Outcome(done.cancelled, done.refunded_credits, done.refunded_kurus, done.left)
+    return screen.redirect(f"{here}?{urlencode(asdict(outcome))}")
 
 
 @page
@@ -298,4 +368,6 @@ routes = [
     Route("/sends/summary", summary, methods=["GET"]),
     Route("/sends/message/{sms_id:int}", message, methods=["GET"]),
     Route("/sends/group/{group_id:int}", group, methods=["GET"]),
+    Route("/sends/message/{sms_id:int}/cancel", cancel_message, methods=["GET", "POST"]),
+    Route("/sends/group/{group_id:int}/cancel", cancel_group, methods=["GET", "POST"]),
 ]

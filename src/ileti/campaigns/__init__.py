@@ -1,0 +1,1 @@
+"""Excel to SMS: a file of customers read, personalised, previewed and sent as a campaign."""

@@ -1,0 +1,82 @@
+"""Which column of a table holds the phone numbers: the one named, else the one whose header
+says so, else the one whose values look like mobile numbers."""
+
+from __future__ import annotations
+
+import re
+from itertools import islice
+
+from ileti.campaigns.cells import Cell
+from ileti.campaigns.limits import FileRefused
+from ileti.campaigns.sheets import Table
+from ileti.compliance.contact_files import fold
+
+__all__ = ["fold", "phone_column"]
+
+# Headers folded: a phone word, then nothing or a word for "number" (``Tel No``, ``GSM
+# Numarası``, ``Phone Number``, ``Cep Telefonu``).
+_PHONE_WORDS = (
+    "telefon",
+    "telefonu",
+    "tel",
+    "gsm",
+    "cep",
+    "ceptelefonu",
+    "ceptel",
+    "numara",
+    "phone",
+    "telephone",
+    "mobile",
+    "mobil",
+    "cell",
+    "msisdn",
+    "number",
+)
+_NUMBER_WORDS = ("", "no", "nr", "num", "numara", "numarasi", "number")
+_PHONE_HEADERS = {word + suffix for word in _PHONE_WORDS for suffix in _NUMBER_WORDS}
+_SAMPLED = 200
+# Digits with the spaces, dashes, dots, parentheses and + people write them with.
+_PHONE_LIKE = re.compile(r"\+?[\d\s().-]+")
+_DIGITS = range(10, 16)
+
+
+def phone_column(table: Table, named: str | None = None) -> int:
+    """The index of the phone column; ``FileRefused`` when the named one is not a column or no
+    column holds phone numbers."""
+    folded = [fold(column) for column in table.columns]
+    if named is not None:
+        if fold(named) in folded:
+            return folded.index(fold(named))
+        raise FileRefused(f"There is no column “{named}”; the columns are {_listed(table)}.")
+    phone_like = [_phone_like_share(table, index) for index in range(len(table.columns))]
+    by_header = [i for i, name in enumerate(folded) if name in _PHONE_HEADERS]
+    if by_header:
+        return max(by_header, key=lambda index: phone_like[index])
+    best = max(range(len(phone_like)), key=lambda index: phone_like[index], default=None)
+    if best is None or phone_like[best] <= 0.5:
+        raise FileRefused(
+            "No column holds phone numbers; name the phone column (the columns are "
+            f"{_listed(table)})."
+        )
+    return best
+
+
+def _phone_like_share(table: Table, index: int) -> float:
+    """The share of a column's first non-empty cells that look like phone numbers."""
+    filled = (cell for row in table.rows if (cell := row.cells[index]).text)
+    sample = list(islice(filled, _SAMPLED))
+    if not sample:
+        return 0.0
+    return sum(_looks_like_phone(cell) for cell in sample) / len(sample)
+
+
+def _looks_like_phone(cell: Cell) -> bool:
+    """Digits as people write phones, 10 to 15 of them; or a phone Excel damaged."""
+    if cell.damaged:
+        return True
+    digits = sum(char.isdigit() for char in cell.text)
+    return digits in _DIGITS and bool(_PHONE_LIKE.fullmatch(cell.text))
+
+
+def _listed(table: Table) -> str:
+    return ", ".join(f"“{column}”" for column in table.columns)

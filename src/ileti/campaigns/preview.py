@@ -1,0 +1,175 @@
+"""What a campaign would be, before anything is charged: the rows counted as the sending service
+will count them (numbers that are none, repeats, blacklisted numbers, numbers abroad without the
+international switch), each row's encoding and segments, the credits and kuruş it would cost,
+the first personalised messages, and every row left out with its reason.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ileti import codes
+from ileti.campaigns.rows import Reject, Rows
+from ileti.domain.numbers import lookup
+from ileti.domain.pricing import Balance, price_of
+from ileti.sending.orders import Recipient, RecipientList
+from ileti.validation import quoted
+
+SAMPLES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """A personalised message as it goes out."""
+
+    line: int
+    sentto: str
+    text: str
+    sms_lang: str  # English, Turkish or Unicode
+    segments: int
+
+
+@dataclass(frozen=True)
+class Preview:
+    upload_id: str
+    file_name: str
+    sheet: str | None
+    sheets: list[str]
+    columns: list[str]
+    phone_column: str
+    rows: int
+    valid: int
+    invalid: int  # no number, damaged, empty placeholder, too long, abroad without the switch
+    duplicates: int
+    blacklisted: int
+    segments: int  # of the valid recipients, in all
+    credits: int  # from the main balance
+    international_kurus: int  # from the international balance
+    balance: int  # the main balance, in credits
+    international_balance_kurus: int
+    encodings: Mapping[str, int]  # valid recipients by how their message goes out
+    samples: list[Sample]
+    rejects: list[Reject]  # by line
+
+    @property
+    def affordable(self) -> bool:
+        return (
+            self.credits <= self.balance
+            and self.international_kurus <= self.international_balance_kurus
+        )
+
+
+@dataclass(frozen=True)
+class Account:
+    """What the account pays with and refuses."""
+
+    credits: int
+    international_kurus: int
+    international: bool
+    blocked: set[tuple[int, str, str]]  # (account, number, scope) as the send reads them
+    prices: Mapping[str, int]
+
+
+@dataclass
+class Tally:
+    valid: int = 0
+    segments: int = 0
+    credits: int = 0
+    kurus: int = 0
+    encodings: Counter[str] = field(default_factory=Counter)
+    samples: list[Sample] = field(default_factory=list)
+
+
+def assess(
+    rows: Rows,
+    checked: RecipientList,
+    account_id: int,
+    account: Account,
+    advertising: bool,
+) -> tuple[Tally, list[Reject], int, int]:
+    """The valid recipients' tally, every reject (by line), and the duplicates and blacklisted
+    counted apart."""
+    lines = rows.lines
+    rejects = list(rows.rejects)
+    for position in checked.invalid:
+        rejects.append(
+            Reject(
+                lines[position],
+                quoted(rows.numbers[position]),
+                "Not a phone number that can receive SMS.",
+                codes.INVALID_NUMBER,
+            )
+        )
+    first_line: dict[str, int] = {}
+    if checked.repeated:
+        first_line = {r.number.digits: lines[r.position] for r in checked.accepted}
+        _repeats(rows, checked, first_line, rejects)
+    tally = Tally()
+    blacklisted = 0
+    for recipient in checked.accepted:
+        refusal = _refusal(recipient, account_id, account, advertising)
+        if refusal is not None:
+            reason, result = refusal
+            blacklisted += result is codes.BLACKLISTED
+            rejects.append(Reject(lines[recipient.position], recipient.raw, reason, result))
+            continue
+        _count(tally, recipient, lines[recipient.position], account.prices)
+    rejects.sort(key=lambda r: r.line)
+    return tally, rejects, len(checked.repeated), blacklisted
+
+
+def _repeats(
+    rows: Rows, checked: RecipientList, first_line: dict[str, int], rejects: list[Reject]
+) -> None:
+    # The repeats are read again to name the row they repeat: a few, as a rule.
+    for position in checked.repeated:
+        raw = rows.numbers[position]
+        found = lookup(raw)
+        earlier = first_line.get(found.digits) if not isinstance(found, str) else None
+        where = f" as row {earlier}" if earlier is not None else " as an earlier row"
+        rejects.append(
+            Reject(
+                rows.lines[position], quoted(raw), f"The same number{where}.", codes.INVALID_FIELD
+            )
+        )
+
+
+def _refusal(
+    recipient: Recipient, account_id: int, account: Account, advertising: bool
+) -> tuple[str, codes.ResultCode] | None:
+    digits = recipient.number.digits
+    blocked = account.blocked
+    if blocked and (
+        (account_id, digits, "all") in blocked
+        or (advertising and (account_id, digits, "advertising") in blocked)
+    ):
+        return "The number is on the account's blacklist.", codes.BLACKLISTED
+    if not recipient.number.domestic and not account.international:
+        return "The number is abroad and the account has no international sending.", (
+            codes.INTERNATIONAL_DISABLED
+        )
+    return None
+
+
+def _count(tally: Tally, recipient: Recipient, line: int, prices: Mapping[str, int]) -> None:
+    encoding, number = recipient.encoding, recipient.number
+    price = price_of(number.region, encoding.segments, number.domestic, prices)
+    tally.valid += 1
+    tally.segments += encoding.segments
+    if price.balance is Balance.MAIN:
+        tally.credits += price.amount
+    else:
+        tally.kurus += price.amount
+    tally.encodings[encoding.label] += 1
+    if len(tally.samples) < SAMPLES:
+        tally.samples.append(
+            Sample(
+                line,
+                number.digits,
+                encoding.transliterated or recipient.text,
+                encoding.label,
+                encoding.segments,
+            )
+        )
