@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from ileti.domain.lifecycle import MessageStatus
+from ileti.sending.orders import Schedule
 
 
 def _requires(
@@ -309,6 +310,12 @@ class ScheduleFields(ApiRequest):
         json_schema_extra={"minimum": 1, "maximum": 4320},
         description="Expiry after dispatch, 1 to 4320; default 1440.",
     )
+
+    def schedule(self) -> Schedule:
+        """When the messages go and how long they are valid, as the sending service takes it."""
+        return Schedule(
+            self.scheduled_sms, self.scheduled_date, self.scheduled_time, self.validity_minutes
+        )
 
 
 class SmsSendRequest(ScheduleFields):

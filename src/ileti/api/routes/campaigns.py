@@ -33,7 +33,6 @@ from ileti.api.schemas import (
 from ileti.campaigns.service import CampaignView, FileUpload, Options, Preview, Reject
 from ileti.domain.lifecycle import MessageStatus
 from ileti.domain.permissions import Permission
-from ileti.sending.orders import Schedule
 from ileti.validation import invalid
 
 router = APIRouter()
@@ -196,9 +195,7 @@ async def campaign_start(ctx: Context, body: CampaignStartRequest) -> Reply:
         body.upload_id,
         _options(body),
         name=body.name,
-        when=Schedule(
-            body.scheduled_sms, body.scheduled_date, body.scheduled_time, body.validity_minutes
-        ),
+        when=body.schedule(),
     )
     fields = started.accepted.fields()
     for entry, line in zip(fields.get("rejected", ()), started.rejected_lines, strict=False):

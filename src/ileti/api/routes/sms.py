@@ -13,13 +13,12 @@ from ileti.api.schemas import (
     GroupSendMixedRequest,
     GroupSendRequest,
     GroupSendResponse,
-    ScheduleFields,
     SendResponse,
     SmsSendRequest,
 )
 from ileti.codes import GatewayError
 from ileti.domain.permissions import Permission
-from ileti.sending.orders import GroupSend, Schedule, SingleSend
+from ileti.sending.orders import GroupSend, SingleSend
 
 router = APIRouter()
 
@@ -35,12 +34,6 @@ SEND_ERRORS = (
     codes.BLACKLISTED,
     codes.TOO_LONG,
 )
-
-
-def _schedule(body: ScheduleFields) -> Schedule:
-    return Schedule(
-        body.scheduled_sms, body.scheduled_date, body.scheduled_time, body.validity_minutes
-    )
 
 
 @endpoint(
@@ -61,7 +54,7 @@ async def sms_send(ctx: Context, body: SmsSendRequest) -> Reply:
         number=body.sentto if body.sentto is not None else body.mobile,
         sms_lang=body.sms_lang,
         content_type=body.content_type,
-        schedule=_schedule(body),
+        schedule=body.schedule(),
     )
     accepted = await ctx.services.sending.single(ctx.caller, send, ctx.identity())
     return Reply(codes.SMS_ACCEPTED, accepted.fields())
@@ -85,7 +78,7 @@ async def group_send(ctx: Context, body: GroupSendRequest) -> Reply:
         text=body.text,
         sms_lang=body.sms_lang,
         content_type=body.content_type,
-        schedule=_schedule(body),
+        schedule=body.schedule(),
     )
     accepted = await ctx.services.sending.group(ctx.caller, send, ctx.identity())
     return Reply(codes.SMS_ACCEPTED, accepted.fields())
@@ -109,7 +102,7 @@ async def group_send_mixed(ctx: Context, body: GroupSendMixedRequest) -> Reply:
         texts=body.text or [],
         sms_lang=body.sms_lang,
         content_type=body.content_type,
-        schedule=_schedule(body),
+        schedule=body.schedule(),
     )
     accepted = await ctx.services.sending.group(ctx.caller, send, ctx.identity())
     return Reply(codes.SMS_ACCEPTED, accepted.fields())

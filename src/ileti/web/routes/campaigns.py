@@ -25,7 +25,7 @@ from ileti.codes import GatewayError
 from ileti.domain.lifecycle import MessageStatus
 from ileti.sending.orders import Schedule
 from ileti.web.pages import Screen, page
-from ileti.web.routes.send import CONTENT_TYPES, LANGS
+from ileti.web.routes.send import CONTENT_TYPES, LANGS, schedule_at
 from ileti.web.routes.sends import BOM, ENCODINGS
 
 PAGE_SIZE = 50
@@ -105,11 +105,7 @@ class CampaignForm:
         )
 
     def schedule(self) -> Schedule:
-        """The ``datetime-local`` value is Istanbul time, as are the API's date and time."""
-        if not self.scheduled_at:
-            return Schedule()
-        day, _, time = self.scheduled_at.partition("T")
-        return Schedule(1, day, time[:5])
+        return schedule_at(self.scheduled_at)
 
     def previewed(self, preview: Preview) -> dict[str, str]:
         """The fields that start exactly what was previewed."""

@@ -60,6 +60,15 @@ REJECTIONS = {
 }
 
 
+def schedule_at(local: str, validity_minutes: object = None) -> Schedule:
+    """A ``datetime-local`` value (Istanbul time, as are the API's date and time; empty: now)
+    as the API's schedule; a value that is neither is passed on for the service to refuse."""
+    if not local:
+        return Schedule(validity_minutes=validity_minutes)
+    day, _, time = local.partition("T")
+    return Schedule(1, day, time[:5], validity_minutes)
+
+
 @dataclass(frozen=True, slots=True)
 class SendForm:
     """The form as posted (or as a GET fills it)."""
@@ -105,11 +114,7 @@ class SendForm:
     def schedule(self) -> Schedule:
         """As the API takes it: the ``datetime-local`` value is Istanbul time, as are the API's
         date and time; a value that is neither is passed on for the service to refuse."""
-        validity = _whole_or_given(self.validity_minutes)
-        if not self.scheduled_at:
-            return Schedule(validity_minutes=validity)
-        day, _, time = self.scheduled_at.partition("T")
-        return Schedule(1, day, time[:5], validity)
+        return schedule_at(self.scheduled_at, _whole_or_given(self.validity_minutes))
 
     def content(self, numbers: Sequence[str]) -> dict[str, Any]:
         """Everything the send says: two posts of one nonce must say the same."""
