@@ -80,6 +80,9 @@ def test_catalogue_statuses_are_the_published_ones() -> None:
         "TS-1046": 400,
         "TS-1050": 500,
         "TS-1051": 503,
+        # Ours: İYS consent.
+        "TS-1052": 403,
+        "TS-1053": 403,
     }
     assert {code: rc.http_status for code, rc in CATALOGUE.items()} == published
 

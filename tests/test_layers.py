@@ -29,7 +29,9 @@ ALLOWED: dict[str, set[str]] = {
     "store": {"config", "domain"},
     "carriers": {"domain"},
     "webhooks": {"config", "domain", "store"},
-    "dispatch": {"carriers", "config", "domain", "store", "webhooks"},
+    "dispatch": {"carriers", "config", "domain", "iys", "store", "webhooks"},
+    # İYS's client, the sync with it, and the simulator that stands in for it.
+    "iys": {"config", "domain", "store"},
     **{service: SHARED | {"store"} for service in SERVICES},
     "services": SHARED | SERVICES | {"store"},
     "api": SHARED | SERVICES | {"services", "web"},
@@ -37,7 +39,7 @@ ALLOWED: dict[str, set[str]] = {
     "web": SHARED | SERVICES | {"services"},
     # The command line is a door, and where processes start: it also opens and migrates the
     # database, and runs the worker and the simulator.
-    "cli": SHARED | SERVICES | {"services", "api", "dispatch", "carriers", "logs", "store"},
+    "cli": SHARED | SERVICES | {"services", "api", "dispatch", "carriers", "iys", "logs", "store"},
 }
 # Services may use the engine's pure helpers where a rule needs them: a webhook URL is refused
 # by the check the sender makes.

@@ -49,6 +49,8 @@ OTP_UNUSABLE = _c("TS-1043", 400, "OTP is expired, already used, or out of attem
 BLACKLISTED = _c("TS-1044", 403, "Recipient is blacklisted.")
 TOO_MANY_RECIPIENTS = _c("TS-1045", 413, "Too many recipients in one request.")
 TOO_LONG = _c("TS-1046", 400, "Message is longer than the segment cap.")
+NO_CONSENT = _c("TS-1052", 403, "No İYS consent for a commercial (Advertising) message.")
+IYS_NOT_SET_UP = _c("TS-1053", 403, "İYS is not set up for this account.")
 INTERNAL_ERROR = _c("TS-1050", 500, "Internal error; nothing was charged.")
 UNAVAILABLE = _c("TS-1051", 503, "Temporarily unavailable; safe to retry.")
 RATE_LIMITED = _c("TS-1060", 403, "Per-minute rate limit exceeded.")
@@ -83,6 +85,8 @@ CATALOGUE: dict[str, ResultCode] = {
         BLACKLISTED,
         TOO_MANY_RECIPIENTS,
         TOO_LONG,
+        NO_CONSENT,
+        IYS_NOT_SET_UP,
         INTERNAL_ERROR,
         UNAVAILABLE,
         RATE_LIMITED,

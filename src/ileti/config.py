@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # ones are refused at once, TS-1051 with Retry-After, until the wait is shorter: an answer
     # in milliseconds that says "retry", rather than one after tens of seconds. 0: never.
     overload_seconds: float = 2.0
+    # KVKK: a message's text (an OTP's masked text too) is emptied this many days after it was
+    # created, once it is final; its number, state, counts and charges stay (0: keep texts).
+    retention_days: int = 180
 
     # Campaign files (Excel to SMS): the upload's size, an xlsx's size once unzipped (a zip
     # bomb is refused before it is expanded), rows and columns read, and how long an upload
@@ -114,6 +117,10 @@ class Settings(BaseSettings):
     panel_require_totp: bool = False
     # A panel session ends after this long without a request.
     panel_idle_minutes: float = 30.0
+
+    # İYS: how often the worker reads citizens' consent changes from İYS (records added here
+    # are pushed within seconds).
+    iys_sync_seconds: float = 900.0
 
     log_level: str = "INFO"
 

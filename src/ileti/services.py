@@ -15,7 +15,9 @@ from ileti.accounts.users import Users
 from ileti.accounts.webhooks import Webhooks
 from ileti.campaigns.service import Campaigns
 from ileti.compliance.blacklist import Blacklist
+from ileti.compliance.consents import Consents
 from ileti.compliance.contacts import Contacts
+from ileti.compliance.privacy import Privacy
 from ileti.config import Settings
 from ileti.domain.clock import SYSTEM_CLOCK, Clock
 from ileti.reporting.reports import Reports
@@ -51,6 +53,10 @@ class Services:
     audit: Audit
     # Excel to SMS: files of customers made into personalised group sends.
     campaigns: Campaigns
+    # KVKK: what is kept about a phone number, exported or erased.
+    privacy: Privacy
+    # İYS: the brand's consent records, which Advertising sends are checked against.
+    consents: Consents
 
     @classmethod
     def create(cls, settings: Settings, db: Database, clock: Clock = SYSTEM_CLOCK) -> Services:
@@ -96,4 +102,6 @@ class Services:
             contacts=Contacts(db, clock),
             audit=Audit(db, clock),
             campaigns=Campaigns(db, settings, sending, clock=clock),
+            privacy=Privacy(db, keyring, clock),
+            consents=Consents(db, keyring, clock),
         )

@@ -96,6 +96,20 @@ def content_type(value: object) -> int:
     return value
 
 
+IYS_RECIPIENT_TYPES = ("BIREYSEL", "TACIR")
+
+
+def iys_recipient_type(value: object) -> str:
+    """Whose consent an Advertising message needs in İYS: an individual's (``BIREYSEL``, the
+    default) or a trader's (``TACIR``)."""
+    if value is None:
+        return IYS_RECIPIENT_TYPES[0]
+    if value not in IYS_RECIPIENT_TYPES:
+        raise invalid("iys_recipient_type", "must be BIREYSEL or TACIR")
+    assert isinstance(value, str)
+    return value
+
+
 def within(field: str, value: object, low: int, high: int, default: int) -> int:
     """A whole number from ``low`` to ``high``, or ``default`` when none is given."""
     if value is None:

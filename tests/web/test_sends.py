@@ -214,3 +214,14 @@ async def test_the_daily_summary_counts_and_charges_per_state(panel: Panel) -> N
     assert (
         await panel.get("/panel/sends/summary?from=2026-12-09&to=2026-12-01")
     ).status_code == 400
+
+
+async def test_an_erased_message_says_its_text_was_removed(panel: Panel) -> None:
+    kept = await send(panel, "905321111111", text="Sayın Ayşe, borcunuz 120 TL")
+    gone = await send(panel, "905322222222", text="Sayın Mehmet, borcunuz 80 TL")
+    await panel.services.privacy.erase("905322222222")
+    shown = (await panel.get(f"/panel/sends/message/{kept}")).text
+    assert "Sayın Ayşe, borcunuz 120 TL" in shown
+    erased = (await panel.get(f"/panel/sends/message/{gone}")).text
+    assert "Mehmet" not in erased and "905322222222" not in erased
+    assert "Metin silindi" in erased or "The text was removed" in erased

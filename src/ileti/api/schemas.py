@@ -199,6 +199,9 @@ OtpCode = Annotated[
 ]
 Whole = Annotated[int, Strict()]
 Text = Annotated[str, Strict()]
+IysRecipientType = Annotated[
+    str | None, Strict(), WithJsonSchema({"enum": ["BIREYSEL", "TACIR", None]})
+]
 # A message's text: something that is not whitespace, no control character but tab, newline
 # and carriage return.
 MessageText = Annotated[
@@ -309,6 +312,11 @@ class ScheduleFields(ApiRequest):
         default=None,
         json_schema_extra={"minimum": 1, "maximum": 4320},
         description="Expiry after dispatch, 1 to 4320; default 1440.",
+    )
+    iys_recipient_type: IysRecipientType = Field(
+        default=None,
+        description="Advertising only, for an account whose sends are checked against İYS:"
+        " whose consent each number needs, BIREYSEL (individual, the default) or TACIR (trader).",
     )
 
     def schedule(self) -> Schedule:
@@ -746,6 +754,9 @@ class CampaignOptions(ApiRequest):
     content_type: FormWhole = Field(
         default=None, description="0 Transactional (default), 1 High Quality, 2 Advertising."
     )
+    iys_recipient_type: IysRecipientType = Field(
+        default=None, description="As /sms/send's: BIREYSEL (the default) or TACIR."
+    )
 
 
 class CampaignPreviewRequest(CampaignOptions):
@@ -803,11 +814,15 @@ class CampaignPreviewResponse(Envelope):
     phone_column: str
     rows: int
     valid: int = Field(
-        description="Recipients that will be sent: not invalid, duplicate or blacklisted."
+        description="Recipients that will be sent: not invalid, duplicate, blacklisted or"
+        " without İYS consent."
     )
     invalid: int
     duplicates: int
     blacklisted: int
+    no_consent: int = Field(
+        description="Advertising to numbers without an İYS ONAY, where the account enforces İYS."
+    )
     segments: int = Field(description="Segments of the valid recipients' messages, in all.")
     credits: int = Field(description="From the main balance.")
     international_kurus: int = Field(description="From the international balance.")
@@ -864,3 +879,95 @@ class CampaignListRequest(ApiRequest):
 class CampaignListResponse(Envelope):
     campaigns: list[CampaignItem] = Field(description="Newest first.")
     next_before: int | None = Field(description="Null on the last page.")
+
+
+_CONSENT_ITEM = {
+    "type": "object",
+    "required": ["recipient", "status"],
+    "properties": {
+        "recipient": {"description": "A Turkish mobile number (+90…, 05…, 5…)."},
+        "recipient_type": {"enum": ["BIREYSEL", "TACIR"], "description": "BIREYSEL if absent."},
+        "type": {"enum": ["MESAJ", "ARAMA", "EPOSTA"], "description": "MESAJ (SMS) if absent."},
+        "status": {"enum": ["ONAY", "RET"]},
+        "source": {
+            "type": "string",
+            "description": "Where the consent was collected: HS_WEB, HS_MESAJ, HS_FIZIKSEL_ORTAM,"
+            " HS_ISLAK_IMZA, HS_CAGRI_MERKEZI, HS_SOSYAL_MEDYA, HS_EPOSTA, HS_MOBIL, HS_EORTAM,"
+            " HS_ETKINLIK, HS_ATM, HS_KARAR or HS_2015; optional for TACIR.",
+        },
+        "consent_date": {
+            "type": "string",
+            "description": "YYYY-MM-DD HH:mm:ss, Turkey time; not before 2015-05-01, not in the"
+            " future, after the recipient's last record; optional for TACIR.",
+        },
+    },
+}
+
+
+class ConsentAddRequest(ApiRequest):
+    model_config = ConfigDict(json_schema_extra=_requires("consents"))
+
+    # Each record is checked on its own: one that is not even an object is refused by index.
+    consents: Annotated[
+        list[Any] | None,
+        WithJsonSchema({"type": "array", "items": _CONSENT_ITEM, "minItems": 1, "maxItems": 5_000}),
+    ] = Field(default=None, description="Up to 5,000 records, kept in the order given.")
+
+
+class ConsentRejected(BaseModel):
+    index: int = Field(description="The record's place in `consents`, from 0.")
+    code: str = Field(description="İYS's code for what is wrong (H1xx), or TS-1035.")
+    message: str
+
+
+class ConsentAddResponse(Envelope):
+    accepted: int = Field(description="Records kept; each is pushed to İYS by the gateway.")
+    rejected: list[ConsentRejected]
+
+
+class ConsentFields(BaseModel):
+    recipient: str
+    recipient_type: str
+    type: str
+    status: Literal["ONAY", "RET"]
+    source: str | None
+    consent_date: str | None = Field(description="YYYY-MM-DD HH:mm:ss, Turkey time.")
+    origin: str = Field(description="api, file, panel, sms (a RET reply) or iys (a citizen's).")
+    in_force: bool = Field(description="Whether it is the recipient's record in force.")
+    sync_state: str = Field(
+        description="pending (not yet in İYS), synced, failed (İYS refused it), pulled (İYS's)."
+    )
+    sync_error: str | None
+    transaction_id: str | None = Field(description="İYS's id for the record, once it has it.")
+    created_at: dt.datetime
+
+
+class ConsentStatusRequest(ApiRequest):
+    recipient: Phone = Field(description="A Turkish mobile number.")
+    recipient_type: IysRecipientType = Field(default=None, description="BIREYSEL if absent.")
+    type: Annotated[
+        str | None, Strict(), WithJsonSchema({"enum": ["MESAJ", "ARAMA", "EPOSTA", None]})
+    ] = Field(default=None, description="MESAJ if absent.")
+
+
+class ConsentStatusResponse(Envelope):
+    consent: ConsentFields | None = Field(description="The record in force; null when none.")
+
+
+class ConsentListRequest(PageRequest):
+    recipient: OptionalPhone = None
+    status: Annotated[str | None, Strict(), WithJsonSchema({"enum": ["ONAY", "RET", None]})] = None
+    recipient_type: IysRecipientType = None
+    sync_state: Annotated[
+        str | None,
+        Strict(),
+        WithJsonSchema({"enum": ["pending", "synced", "failed", "pulled", None]}),
+    ] = None
+    in_force: Annotated[bool, Strict()] | None = Field(
+        default=None, description="true: only each recipient's record in force."
+    )
+
+
+class ConsentListResponse(Envelope):
+    consents: list[ConsentFields] = Field(description="Newest first.")
+    next_cursor: str | None = Field(description="Null on the last page.")

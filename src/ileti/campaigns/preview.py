@@ -44,6 +44,7 @@ class Preview:
     invalid: int  # no number, damaged, empty placeholder, too long, abroad without the switch
     duplicates: int
     blacklisted: int
+    no_consent: int  # Advertising to numbers without an İYS ONAY, where the account enforces it
     segments: int  # of the valid recipients, in all
     credits: int  # from the main balance
     international_kurus: int  # from the international balance
@@ -70,6 +71,8 @@ class Account:
     international: bool
     blocked: set[tuple[int, str, str]]  # (account, number, scope) as the send reads them
     prices: Mapping[str, int]
+    # Advertising to an account that enforces İYS: the numbers without an ONAY in force.
+    unconsented: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -88,9 +91,9 @@ def assess(
     account_id: int,
     account: Account,
     advertising: bool,
-) -> tuple[Tally, list[Reject], int, int]:
-    """The valid recipients' tally, every reject (by line), and the duplicates and blacklisted
-    counted apart."""
+) -> tuple[Tally, list[Reject], int, int, int]:
+    """The valid recipients' tally, every reject (by line), and the duplicates, blacklisted and
+    unconsented counted apart."""
     lines = rows.lines
     rejects = list(rows.rejects)
     for position in checked.invalid:
@@ -107,17 +110,18 @@ def assess(
         first_line = {r.number.digits: lines[r.position] for r in checked.accepted}
         _repeats(rows, checked, first_line, rejects)
     tally = Tally()
-    blacklisted = 0
+    blacklisted = no_consent = 0
     for recipient in checked.accepted:
         refusal = _refusal(recipient, account_id, account, advertising)
         if refusal is not None:
             reason, result = refusal
             blacklisted += result is codes.BLACKLISTED
+            no_consent += result is codes.NO_CONSENT
             rejects.append(Reject(lines[recipient.position], recipient.raw, reason, result))
             continue
         _count(tally, recipient, lines[recipient.position], account.prices)
     rejects.sort(key=lambda r: r.line)
-    return tally, rejects, len(checked.repeated), blacklisted
+    return tally, rejects, len(checked.repeated), blacklisted, no_consent
 
 
 def _repeats(
@@ -146,6 +150,8 @@ def _refusal(
         or (advertising and (account_id, digits, "advertising") in blocked)
     ):
         return "The number is on the account's blacklist.", codes.BLACKLISTED
+    if advertising and digits in account.unconsented:
+        return "The number has no İYS consent (ONAY) for the brand.", codes.NO_CONSENT
     if not recipient.number.domestic and not account.international:
         return "The number is abroad and the account has no international sending.", (
             codes.INTERNATIONAL_DISABLED

@@ -39,6 +39,7 @@ from ileti.sending.refusals import unknown_title
 from ileti.sending.results import Accepted
 from ileti.sending.service import SLICE_RECIPIENTS, SLICE_SECONDS, Caller, Sending
 from ileti.store import campaigns as store
+from ileti.store import consents
 from ileti.store.db import Database
 from ileti.store.messages import account_titles, blacklisted, payer
 from ileti.store.prices import country_prices
@@ -73,6 +74,7 @@ class Options:
     encoding: str | None = None  # a CSV's: UTF-8, else Windows-1254, when None
     sms_lang: object = "auto"
     content_type: object = None
+    iys_recipient_type: object = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,15 +143,22 @@ class Campaigns:
             texts=rows.texts,
             sms_lang=options.sms_lang,
             content_type=options.content_type,
+            iys_recipient_type=options.iys_recipient_type,
         )
         checked = await self._checked(send, rows)
         numbers = {r.number.digits for r in checked.accepted} if checked else set()
-        account = await self._account(caller, options.title, numbers)
+        advertising = checked is not None and checked.draft.content_type == ADVERTISING
+        account = await self._account(
+            caller,
+            options.title,
+            numbers,
+            checked.draft.iys_recipient_type if checked is not None and advertising else None,
+        )
         if checked is None:
-            tally, rejects, duplicates, blocked = Tally(), sorted(rows.rejects, key=_line), 0, 0
+            tally, rejects = Tally(), sorted(rows.rejects, key=_line)
+            duplicates = blocked = no_consent = 0
         else:
-            advertising = checked.draft.content_type == ADVERTISING
-            tally, rejects, duplicates, blocked = assess(
+            tally, rejects, duplicates, blocked, no_consent = assess(
                 rows, checked, caller.account_id, account, advertising
             )
         return Preview(
@@ -161,9 +170,10 @@ class Campaigns:
             phone_column=table.columns[phone],
             rows=rows.total,
             valid=tally.valid,
-            invalid=len(rejects) - duplicates - blocked,
+            invalid=len(rejects) - duplicates - blocked - no_consent,
             duplicates=duplicates,
             blacklisted=blocked,
+            no_consent=no_consent,
             segments=tally.segments,
             credits=tally.credits,
             international_kurus=tally.kurus,
@@ -209,6 +219,7 @@ class Campaigns:
             sms_lang=options.sms_lang,
             content_type=options.content_type,
             schedule=when,
+            iys_recipient_type=options.iys_recipient_type,
         )
         accepted = await self.sending.group(
             caller, send, identity, max_recipients=max(self.limits.max_rows, 1)
@@ -302,9 +313,13 @@ class Campaigns:
                 return checked
             await asyncio.sleep(0)
 
-    async def _account(self, caller: Caller, title: str, numbers: set[str]) -> Account:
+    async def _account(
+        self, caller: Caller, title: str, numbers: set[str], iys_recipient_type: str | None
+    ) -> Account:
         """The balances, the title's refusal, the blacklisted ones of ``numbers`` (normal
-        forms), the international switch and prices, as the send will read them."""
+        forms), the international switch and prices, and for Advertising (``iys_recipient_type``
+        given) the numbers without İYS consent where the account enforces it, as the send will
+        read them."""
         async with self.db.read() as conn:
             found = await payer(conn, caller.account_id, title)
             if found is None:
@@ -316,8 +331,21 @@ class Campaigns:
                 raise GatewayError(codes.TITLE_INACTIVE)
             blocked = await blacklisted(conn, {caller.account_id}, numbers)
             prices = await country_prices(conn)
+            unconsented: set[str] = set()
+            if iys_recipient_type is not None:
+                brand = (await consents.enforced(conn, [caller.account_id])).get(caller.account_id)
+                if brand is not None:
+                    domestic = [n for n in numbers if n.startswith("90")]
+                    unconsented = await consents.unconsented(
+                        conn, caller.account_id, brand, iys_recipient_type, domestic
+                    )
         return Account(
-            found.credits, found.international_kurus, found.international, blocked, prices
+            found.credits,
+            found.international_kurus,
+            found.international,
+            blocked,
+            prices,
+            unconsented,
         )
 
     async def _record(

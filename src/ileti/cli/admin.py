@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -111,12 +113,42 @@ def account_set(
         bool | None,
         typer.Option("--otp-code/--no-otp-code", help="Return the code in /otp/send's answer."),
     ] = None,
+    iys_url: Annotated[
+        str | None, typer.Option(help="İYS's address, e.g. https://api.iys.org.tr.")
+    ] = None,
+    iys_code: Annotated[str | None, typer.Option(help="The account's İYS code.")] = None,
+    iys_brand: Annotated[str | None, typer.Option(help="The brand code its consents are for.")] = (
+        None
+    ),
+    iys_username: Annotated[str | None, typer.Option(help="İYS API user.")] = None,
+    iys_password_file: Annotated[
+        Path | None,
+        typer.Option(help="A file holding the İYS password (never on the command line)."),
+    ] = None,
+    iys_password_stdin: Annotated[
+        bool, typer.Option("--iys-password-stdin", help="Read the İYS password from stdin.")
+    ] = False,
+    iys_mode: Annotated[
+        str | None,
+        typer.Option(help="off: consents kept and synced; enforce: Advertising checked too."),
+    ] = None,
 ) -> None:
-    """Suspend or reactivate an account, switch its international sending, set its OTPs."""
+    """Suspend or reactivate an account, switch its international sending, set its OTPs and
+    its İYS access."""
     from ileti.accounts.accounts import AccountChange
+    from ileti.compliance.consents import IysChange
 
     if status not in (None, "active", "inactive"):
         raise typer.BadParameter("status is active or inactive")
+    if iys_password_file is not None and iys_password_stdin:
+        raise typer.BadParameter("give the İYS password by a file or on stdin, not both")
+    password = None
+    if iys_password_file is not None:
+        password = iys_password_file.read_text().strip()
+    elif iys_password_stdin:
+        password = sys.stdin.readline().strip()
+    if password == "":
+        raise typer.BadParameter("the İYS password is empty")
 
     change = AccountChange(
         active=None if status is None else status == "active",
@@ -124,8 +156,16 @@ def account_set(
         otp_title=otp_title,
         otp_code_in_response=otp_code,
     )
+    iys = IysChange(iys_url, iys_code, iys_brand, iys_username, password, iys_mode)
+    iys_given = any(
+        value is not None
+        for value in (iys_url, iys_code, iys_brand, iys_username, password, iys_mode)
+    )
 
     async def work(services: Services) -> None:
+        if iys_given:
+            # Checked first: a refused İYS setting changes nothing else either.
+            await services.consents.configure(name, iys)
         await services.accounts.change(name, change)
 
     run_with_services(work)

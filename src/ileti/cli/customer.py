@@ -344,10 +344,23 @@ def send_file(
     typer.echo(campaign_id)
 
 
+# The preview's counts a script reads and the table shows, in order.
+_COUNTS = (
+    "rows",
+    "valid",
+    "invalid",
+    "duplicates",
+    "blacklisted",
+    "no_consent",
+    "segments",
+    "credits",
+)
+
+
 def _summary(preview: dict[str, Any]) -> dict[str, Any]:
     """The counts a script reads, from the preview's answer."""
-    fields = ("rows", "valid", "invalid", "duplicates", "blacklisted", "segments", "credits")
-    summary = {field: preview[field] for field in fields}
+    # A gateway older than a count leaves it out.
+    summary = {field: preview[field] for field in _COUNTS if field in preview}
     summary["balance"] = preview["balance"]
     for extra in ("international_kurus", "rejects_total", "upload_id", "file_name", "sheet"):
         if extra in preview:
@@ -361,8 +374,9 @@ def _show_preview(console: Console, preview: dict[str, Any]) -> None:
     counts = Table(title=f"Preview of {preview.get('file_name', '')}", show_header=False)
     counts.add_column(style="bold", no_wrap=True)
     counts.add_column(justify="right")
-    for field in ("rows", "valid", "invalid", "duplicates", "blacklisted", "segments", "credits"):
-        counts.add_row(field, str(preview[field]))
+    for field in _COUNTS:
+        if field in preview:
+            counts.add_row(field.replace("_", " "), str(preview[field]))
     counts.add_row("balance", str(preview["balance"]))
     if preview.get("international_kurus"):
         counts.add_row("international (kuruş)", str(preview["international_kurus"]))

@@ -1,19 +1,19 @@
 """Housekeeping on a timer: expire what outlived its validity, retry receipts that came early,
 forget idempotent answers past their time, panel sessions gone idle and failed logins no longer
-counted, and refresh the gauges."""
+counted, empty the texts whose retention is over (KVKK), and refresh the gauges."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 
 from ileti.dispatch import metrics
 from ileti.domain.clock import SYSTEM_CLOCK, Clock, to_ms
 from ileti.domain.lifecycle import OVERDUE
-from ileti.store import delivery, idempotency, lifecycle, panel_sessions, queue
+from ileti.store import delivery, idempotency, lifecycle, panel_sessions, privacy, queue
 from ileti.store.db import Database
 
 log = structlog.get_logger("ileti.dispatch")
@@ -23,6 +23,13 @@ RECEIPT_WAIT_MS = 3 * 24 * 3600 * 1000
 BATCH = 1000
 # Failed logins older than this no longer slow anyone down (``access.logins``).
 LOGIN_FAILURE_MS = 3600 * 1000
+# Texts past their retention are found by walking the messages by id, a slice at a time, each
+# slice's purge its own short write; a sweep walks this many slices at most and goes on from
+# there next time. Once the walk reaches messages still within the retention it starts again
+# from the first, so a message that became final late (one scheduled far ahead) is found too:
+# at ten million messages, within a few hours.
+PURGE_SLICE = 1000
+PURGE_SLICES = 10
 
 
 class Sweeper:
@@ -32,11 +39,16 @@ class Sweeper:
         interval: float = 5.0,
         clock: Clock = SYSTEM_CLOCK,
         panel_idle_ms: int = 30 * 60 * 1000,
+        retention_days: int = 0,
     ) -> None:
         self.db = db
         self.interval = interval
         self.clock = clock
         self.panel_idle_ms = panel_idle_ms
+        # 0: texts are kept.
+        self.retention_days = retention_days
+        # Where the walk for texts past their retention goes on (after this id).
+        self._purged_after = 0
 
     async def run(self) -> None:
         while True:
@@ -60,9 +72,16 @@ class Sweeper:
                 conn, now_ms - self.panel_idle_ms, now_ms - LOGIN_FAILURE_MS
             )
         metrics.count_finished(late.finished)
+        purged = await self.purge_texts(now)
         matched = late.applied + late.duplicate
-        if expired or matched or dropped:
-            log.info("swept", expired=expired, late_receipts=matched, unmatched_dropped=dropped)
+        if expired or matched or dropped or purged:
+            log.info(
+                "swept",
+                expired=expired,
+                late_receipts=matched,
+                unmatched_dropped=dropped,
+                texts_purged=purged,
+            )
         if dropped:
             metrics.RECEIPTS.labels("unmatched").inc(dropped)
         await self.refresh_gauges()
@@ -80,6 +99,25 @@ class Sweeper:
             metrics.count_finished(Counter({OVERDUE.target: len(moved)}))
             if len(ids) < BATCH:
                 return total
+
+    async def purge_texts(self, now: datetime) -> int:
+        """Empties the texts of final messages created more than the retention ago; how many.
+        The walk reads in a snapshot of its own and writes only where a slice has texts due."""
+        if self.retention_days <= 0:
+            return 0
+        created_before = now - timedelta(days=self.retention_days)
+        purged = 0
+        for _ in range(PURGE_SLICES):
+            async with self.db.read() as conn:
+                walked = await privacy.walk(conn, self._purged_after, created_before, PURGE_SLICE)
+            if walked.due:
+                async with self.db.write() as conn:
+                    purged += await privacy.purge(conn, walked.due, now)
+            if walked.after is None:
+                self._purged_after = 0
+                break
+            self._purged_after = walked.after
+        return purged
 
     async def refresh_gauges(self) -> None:
         """Messages on their way and the queue's depth: read by index, in time proportional

@@ -17,6 +17,7 @@ from ileti.dispatch.receipts import ReceiptConsumer
 from ileti.dispatch.sweeper import Sweeper
 from ileti.dispatch.upkeep import Upkeep
 from ileti.domain.clock import SYSTEM_CLOCK, Clock
+from ileti.iys.sync import IysSync
 from ileti.store.db import Database
 from ileti.store.keyring import Keyring
 from ileti.webhooks.sender import SenderSettings, WebhookSender
@@ -70,8 +71,15 @@ class Worker:
                     self.db,
                     clock=self.clock,
                     panel_idle_ms=int(self.settings.panel_idle_minutes * 60_000),
+                    retention_days=self.settings.retention_days,
                 ).run(),
                 self.webhooks.run(),
+                IysSync(
+                    self.db,
+                    self.keyring,
+                    pull_seconds=self.settings.iys_sync_seconds,
+                    clock=self.clock,
+                ).run(),
             ]
             if self.db.is_postgres and self.settings.database_upkeep_seconds > 0:
                 tasks.append(Upkeep(self.db, self.settings.database_upkeep_seconds).run())

@@ -151,3 +151,16 @@ def _parse(text: str, region: str | None) -> tuple[PhoneNumber | None, str | Non
 
 def _country_name(number: phonenumbers.PhoneNumber) -> str:
     return geocoder.country_name_for_number(number, "en") or "Unknown"
+
+
+def mask_number(number: str) -> str:
+    """A number as a log line or an audit entry may show it: ``905321234567`` → ``90532*****67``.
+
+    The country code and the operator's prefix stay (where traffic goes), and the last two
+    digits (to tell numbers apart when talking to a person); five digits at least are hidden.
+    """
+    digits = number.removeprefix("+")
+    tail = 2 if len(digits) >= 8 else 0
+    head = max(0, min(5, len(digits) - tail - 5))
+    hidden = len(digits) - head - tail
+    return digits[:head] + "*" * hidden + digits[len(digits) - tail :]

@@ -8,7 +8,7 @@ refused order writes nothing and costs nothing.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,7 +22,7 @@ from ileti.sending.identity import RequestIdentity
 from ileti.sending.orders import Order, Rejection, Rejections
 from ileti.sending.refusals import insufficient, unknown_title
 from ileti.sending.results import Accepted
-from ileti.store import idempotency
+from ileti.store import consents, idempotency
 from ileti.store import otp as otp_store
 from ileti.store.ledger import InsufficientBalance
 from ileti.store.messages import (
@@ -182,6 +182,9 @@ class Facts:
     prices: dict[str, int]
     # OTPs of the past hour, for the abuse limits (counted on as a batch accepts more).
     recent_otps: otp_store.RecentOtps | None = None
+    # For accounts whose Advertising is checked against İYS: by (account, recipient type),
+    # the Turkish numbers of the batch's Advertising orders that have no ONAY in force.
+    unconsented: dict[tuple[int, str], set[str]] = field(default_factory=dict)
 
     @classmethod
     async def read(cls, conn: AsyncConnection, requests: list[SendRequest], now_ms: int) -> Facts:
@@ -204,7 +207,15 @@ class Facts:
                 {(r.account_id, rec.number.region) for r in otps for rec in r.order.recipients},
                 now_ms,
             )
-        return cls(titles, owned, blocked, international, prices, recent)
+        unconsented = await _unconsented(conn, requests)
+        return cls(titles, owned, blocked, international, prices, recent, unconsented)
+
+    def without_consent(self, order: Order, account_id: int) -> set[str] | None:
+        """The numbers an Advertising order may not go to for want of consent, if its
+        account's sends are checked (None: they are not, or it is no Advertising)."""
+        if order.content_type != ADVERTISING:
+            return None
+        return self.unconsented.get((account_id, order.iys_recipient_type))
 
     def is_blocked(self, account_id: int, number: str, advertising: bool) -> bool:
         if (account_id, number, "all") in self.blocked:
@@ -227,6 +238,7 @@ async def _plan(
     left_out: list[Rejection] = []
     accepted: list[NewMessage] = []
     advertising = order.content_type == ADVERTISING
+    unconsented = facts.without_consent(order, account_id)
     international = facts.international.get(account_id, False)
     lang = str(order.lang.value)
     # What recipients of one country and length share: worked out once per request.
@@ -240,6 +252,9 @@ async def _plan(
             left_out.append(Rejection(r.position, r.raw, codes.BLACKLISTED))
             continue
         domestic = number.domestic
+        if unconsented and number.digits in unconsented:
+            left_out.append(Rejection(r.position, r.raw, codes.NO_CONSENT))
+            continue
         if not domestic and not international:
             left_out.append(Rejection(r.position, r.raw, codes.INTERNATIONAL_DISABLED))
             continue
@@ -287,6 +302,30 @@ async def _plan(
         total_recipients=order.total,
     )
     return submission, rejected
+
+
+async def _unconsented(
+    conn: AsyncConnection, requests: list[SendRequest]
+) -> dict[tuple[int, str], set[str]]:
+    """For each account in ``enforce`` mode and recipient type its Advertising orders name,
+    those of their Turkish numbers (İYS records no others) without an ONAY in force for the
+    account's brand."""
+    advertising = [r for r in requests if r.order.content_type == ADVERTISING]
+    if not advertising:
+        return {}
+    brands = await consents.enforced(conn, {r.account_id for r in advertising})
+    wanted: dict[tuple[int, str], set[str]] = {}
+    for r in advertising:
+        if r.account_id in brands:
+            wanted.setdefault((r.account_id, r.order.iys_recipient_type), set()).update(
+                rec.number.digits for rec in r.order.recipients if rec.number.domestic
+            )
+    return {
+        (account_id, kind): await consents.unconsented(
+            conn, account_id, brands[account_id], kind, list(numbers)
+        )
+        for (account_id, kind), numbers in wanted.items()
+    }
 
 
 def _check_otp_limits(request: SendRequest, facts: Facts, now: datetime, limits: OtpLimits) -> None:

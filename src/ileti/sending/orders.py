@@ -32,11 +32,13 @@ from ileti.domain.encoding import (
 from ileti.domain.numbers import PhoneNumber, lookup
 from ileti.domain.schedule import InvalidSchedule, due_time
 from ileti.validation import (
+    IYS_RECIPIENT_TYPES,
     content_type,
     has_control,
     has_text,
     invalid,
     is_whole,
+    iys_recipient_type,
     phone_number,
     quoted,
     sms_lang,
@@ -70,6 +72,7 @@ class SingleSend:
     sms_lang: object = None
     content_type: object = None
     schedule: Schedule = Schedule()
+    iys_recipient_type: object = None  # BIREYSEL (None) or TACIR: for Advertising only
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,7 @@ class GroupSend:
     sms_lang: object = None
     content_type: object = None
     schedule: Schedule = Schedule()
+    iys_recipient_type: object = None  # BIREYSEL (None) or TACIR: for Advertising only
 
 
 class Recipient(NamedTuple):
@@ -191,6 +195,8 @@ class Order:
     grouped: bool = False
     otp: OtpOrder | None = None
     warnings: list[FieldWarning] = field(default_factory=list)
+    # Whose İYS consent an Advertising message needs.
+    iys_recipient_type: str = IYS_RECIPIENT_TYPES[0]
 
 
 def single_order(send: SingleSend, max_segments: int, now: datetime) -> Order:
@@ -215,6 +221,7 @@ def single_order(send: SingleSend, max_segments: int, now: datetime) -> Order:
         expires_at=expires,
         recipients=[recipient],
         warnings=encoding_warnings(lang, [(message, encoding)]),
+        iys_recipient_type=iys_recipient_type(send.iys_recipient_type),
     )
 
 
@@ -231,6 +238,7 @@ class GroupDraft:
     content_type: int
     due_at: datetime
     expires_at: datetime
+    iys_recipient_type: str = IYS_RECIPIENT_TYPES[0]
 
     def recipients_beyond(self, capacity: int) -> int | None:
         """How many recipients the group has (different entries: repeats are never charged
@@ -259,6 +267,7 @@ class GroupDraft:
             total=len(self.numbers),
             grouped=True,
             warnings=recipients.warnings(),
+            iys_recipient_type=self.iys_recipient_type,
         )
 
 
@@ -298,6 +307,7 @@ def group_draft(
         content_type=content_type(send.content_type),
         due_at=due,
         expires_at=expires,
+        iys_recipient_type=iys_recipient_type(send.iys_recipient_type),
     )
 
 

@@ -31,6 +31,8 @@ SEALED = "sealed:"
 # The uses of the key; each derives a key of its own.
 WEBHOOK_SECRETS = "ileti webhook secrets"
 OTP_CODES = "ileti otp code hashes"
+# An erased phone number is kept as a keyed hash of it (``compliance.privacy``).
+ERASED_NUMBERS = "ileti erased numbers"
 
 
 class SecretKeyError(ValueError):

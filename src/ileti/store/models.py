@@ -235,6 +235,8 @@ class Message(Base):
     carrier: Mapped[str | None] = mapped_column(String(64), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # When its text was emptied (retention or an erasure, KVKK); None while it is kept.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class QueueEntry(Base):
@@ -565,3 +567,92 @@ class Campaign(Base):
     template: Mapped[str] = mapped_column(String)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IysSettings(Base):
+    """An account's İYS access (the password sealed with the installation's key), whether its
+    Advertising sends are checked against its consents, and where its sync stands."""
+
+    __tablename__ = "iys_settings"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    url: Mapped[str] = mapped_column(String(300))
+    iys_code: Mapped[str] = mapped_column(String(40))
+    brand_code: Mapped[str] = mapped_column(String(40))
+    username: Mapped[str] = mapped_column(String(200))
+    password: Mapped[str] = mapped_column(String(500))
+    # off: consents are kept and synced, sends are not checked; enforce: they are.
+    mode: Mapped[str] = mapped_column(String(8))
+    # The changes feed's cursor: where the next pull starts.
+    changes_after: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    pulled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+
+_LATEST = sql_text("latest")
+_CONSENTED = sql_text("latest AND status = 'ONAY'")
+_UNSYNCED = sql_text("sync_state = 'pending'")
+
+
+class ConsentRecord(Base):
+    """One İYS record of a brand's consent history for a recipient: the brand's legal proof,
+    kept as given. ``latest`` marks the record in force for (brand, recipient type, type,
+    recipient); the send check reads only those."""
+
+    __tablename__ = "consents"
+    __table_args__ = (
+        Index(
+            "ix_consents_latest",
+            "account_id",
+            "brand_code",
+            "recipient_type",
+            "type",
+            "recipient",
+            unique=True,
+            sqlite_where=_LATEST,
+            postgresql_where=_LATEST,
+        ),
+        # The send check reads this index alone.
+        Index(
+            "ix_consents_consented",
+            "account_id",
+            "brand_code",
+            "recipient_type",
+            "type",
+            "recipient",
+            sqlite_where=_CONSENTED,
+            postgresql_where=_CONSENTED,
+        ),
+        Index("ix_consents_account_id_id", "account_id", "id"),
+        Index("ix_consents_account_id_recipient", "account_id", "recipient"),
+        Index(
+            "ix_consents_sync",
+            "next_sync_ms",
+            sqlite_where=_UNSYNCED,
+            postgresql_where=_UNSYNCED,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(Integer)
+    brand_code: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str] = mapped_column(String(20))
+    # BIREYSEL | TACIR
+    recipient_type: Mapped[str] = mapped_column(String(8))
+    # MESAJ | ARAMA | EPOSTA
+    type: Mapped[str] = mapped_column(String(8))
+    # ONAY | RET
+    status: Mapped[str] = mapped_column(String(4))
+    source: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    consent_date: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Where the record came from: api, file, panel, sms (a RET reply), iys (a citizen's change).
+    origin: Mapped[str] = mapped_column(String(8))
+    latest: Mapped[bool] = mapped_column(Boolean)
+    # pending (to push), synced (İYS has it), failed (İYS refused it), pulled (İYS's own).
+    sync_state: Mapped[str] = mapped_column(String(8))
+    sync_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    sync_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_sync_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    transaction_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

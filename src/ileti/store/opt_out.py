@@ -1,5 +1,7 @@
 """Opt-outs by SMS: ``RET`` or ``IPTAL`` sent to a title stops that account's advertising to
-the sender. Informational traffic (orders, OTP) is not affected, as the market rules allow."""
+the sender. Informational traffic (orders, OTP) is not affected, as the market rules allow.
+Where the account keeps İYS consents, the sender's SMS consent becomes a RET, which the worker
+pushes to İYS at once."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.domain.numbers import InvalidNumber, normalise
+from ileti.store import consents
 from ileti.store.sql import Raw
 
 _OWNERS = Raw("SELECT account_id FROM sender_ids WHERE upper(title) = $1")
@@ -43,4 +46,5 @@ async def record_opt_out(
     fresh = [account_id for account_id in owners if account_id not in listed]
     for account_id in fresh:
         await _OPT_OUT.run(conn, account_id, number, now)
+    await consents.withdraw(conn, owners, number, now)
     return len(fresh)

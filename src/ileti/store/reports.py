@@ -45,7 +45,8 @@ class MessageView:
 
 @dataclass(frozen=True, slots=True)
 class TextedMessage(MessageView):
-    """A message with its text as stored (an OTP's masked once it left the queue)."""
+    """A message with its text as stored (an OTP's masked once it left the queue); None once
+    it was purged (retention or an erasure)."""
 
     text: str | None = None
 
@@ -144,7 +145,8 @@ _PAGE = Composed(
     fixed=1,
 )
 _TEXTED_PAGE = Composed(
-    _COLUMNS + ", text FROM messages WHERE account_id = $1",
+    _COLUMNS + ", CASE WHEN purged_at IS NULL THEN text END AS text FROM messages"
+    " WHERE account_id = $1",
     {**_FILTERS, "after": "id > {}", "before": "id < {}"},
     "ORDER BY id DESC LIMIT {0}",
     fixed=1,

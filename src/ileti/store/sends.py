@@ -36,7 +36,7 @@ class MessageDetail:
     sentto: str
     country: str
     operator: str | None
-    text: str
+    text: str | None  # None once purged (the retention is over, or the number was erased)
     sms_lang: str
     segments: int
     cost: int
@@ -75,7 +75,8 @@ class Waiting:
 _detail = reader(MessageDetail)
 _part = reader(MessagePartView)
 _DETAIL = Raw(
-    "SELECT id, group_id, kind, status, title, sentto, country, operator, text, sms_lang,"
+    "SELECT id, group_id, kind, status, title, sentto, country, operator,"
+    " CASE WHEN purged_at IS NULL THEN text END AS text, sms_lang,"
     " segments, cost, cost_balance, created_at, due_at, expires_at, sent_at, done_at,"
     " error_reason FROM messages WHERE id = $1 AND account_id = $2"
 )

@@ -20,6 +20,7 @@ from ileti.web.routes import (
     auth,
     billing,
     campaigns,
+    consents,
     contacts,
     dashboard,
     keys,
@@ -30,7 +31,20 @@ from ileti.web.routes import (
 )
 from ileti.web.session import LANG_COOKIE
 
-AREAS = (auth, dashboard, send, campaigns, sends, contacts, titles, keys, billing, users, audit)
+AREAS = (
+    auth,
+    dashboard,
+    send,
+    campaigns,
+    sends,
+    contacts,
+    consents,
+    titles,
+    keys,
+    billing,
+    users,
+    audit,
+)
 
 
 class _Static(StaticFiles):

@@ -24,6 +24,8 @@ PAGES = {
     "group": "/panel/sends/group/{group_id}",
     "contacts": "/panel/contacts",
     "blacklist": "/panel/blacklist",
+    "consents": "/panel/consents",
+    "consents-search": "/panel/consents?number=0532+123+45+67",
     "titles": "/panel/titles",
     "billing": "/panel/billing",
     "keys": "/panel/keys",
@@ -57,6 +59,37 @@ def sent(gateway: PanelGateway) -> dict[str, int]:
     return {"sms_id": single["sms_id"], "group_id": group["group_id"]}
 
 
+@pytest.fixture(scope="module")
+def consents(gateway: PanelGateway, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """İYS set up for the demo account, with records for the consents page. Mode ``off``:
+    the other journeys' sends stay unchecked. Its İYS is out of reach, so the records wait."""
+    password = tmp_path_factory.mktemp("iys") / "password"
+    password.write_text("p")
+    access = {
+        "--iys-url": "http://127.0.0.1:9",
+        "--iys-code": "123",
+        "--iys-brand": "456",
+        "--iys-username": "u",
+        "--iys-password-file": str(password),
+        "--iys-mode": "off",
+    }
+    gateway.ileti("account", "set", "demo", *(part for item in access.items() for part in item))
+    fields = ("recipient", "recipient_type", "status", "source", "consent_date")
+    given = [
+        ("905321234567", "BIREYSEL", "ONAY", "HS_WEB", "2024-03-15 14:30:00"),
+        ("905331234567", "TACIR", "ONAY", "HS_ISLAK_IMZA", "2024-03-15 14:30:00"),
+        ("905321234567", "BIREYSEL", "RET", "HS_CAGRI_MERKEZI", "2024-04-01 09:00:00"),
+    ]
+    added = httpx.post(
+        f"{gateway.base}/iys/consent/add",
+        json={
+            "api_key": gateway.served.key,
+            "consents": [dict(zip(fields, r, strict=True)) | {"type": "MESAJ"} for r in given],
+        },
+    ).json()
+    assert added["result"] and added["accepted"] == 3, added
+
+
 def _violations(page: Page) -> list[str]:
     found = Axe().run(page).response["violations"]
     return [
@@ -68,6 +101,7 @@ def _violations(page: Page) -> list[str]:
 
 @pytest.mark.parametrize("lang", ["tr", "en"])
 @pytest.mark.parametrize("window", ["narrow", "wide"])
+@pytest.mark.usefixtures("consents")
 def test_every_page_reads_well(
     page: Page, gateway: PanelGateway, sent: dict[str, int], lang: str, window: str
 ) -> None:

@@ -59,6 +59,7 @@ def _options(body: CampaignOptions | CampaignStartRequest) -> Options:
         encoding=body.encoding,
         sms_lang="auto" if body.sms_lang is None else body.sms_lang,
         content_type=body.content_type,
+        iys_recipient_type=body.iys_recipient_type,
     )
 
 
@@ -84,6 +85,7 @@ def _preview_fields(preview: Preview) -> dict[str, Any]:
         "invalid": preview.invalid,
         "duplicates": preview.duplicates,
         "blacklisted": preview.blacklisted,
+        "no_consent": preview.no_consent,
         "segments": preview.segments,
         "credits": preview.credits,
         "international_kurus": preview.international_kurus,

@@ -32,6 +32,7 @@ SEND_ERRORS = (
     codes.INVALID_NUMBER,
     codes.INVALID_SCHEDULE,
     codes.BLACKLISTED,
+    codes.NO_CONSENT,
     codes.TOO_LONG,
 )
 
@@ -55,6 +56,7 @@ async def sms_send(ctx: Context, body: SmsSendRequest) -> Reply:
         sms_lang=body.sms_lang,
         content_type=body.content_type,
         schedule=body.schedule(),
+        iys_recipient_type=body.iys_recipient_type,
     )
     accepted = await ctx.services.sending.single(ctx.caller, send, ctx.identity())
     return Reply(codes.SMS_ACCEPTED, accepted.fields())
@@ -79,6 +81,7 @@ async def group_send(ctx: Context, body: GroupSendRequest) -> Reply:
         sms_lang=body.sms_lang,
         content_type=body.content_type,
         schedule=body.schedule(),
+        iys_recipient_type=body.iys_recipient_type,
     )
     accepted = await ctx.services.sending.group(ctx.caller, send, ctx.identity())
     return Reply(codes.SMS_ACCEPTED, accepted.fields())
@@ -103,6 +106,7 @@ async def group_send_mixed(ctx: Context, body: GroupSendMixedRequest) -> Reply:
         sms_lang=body.sms_lang,
         content_type=body.content_type,
         schedule=body.schedule(),
+        iys_recipient_type=body.iys_recipient_type,
     )
     accepted = await ctx.services.sending.group(ctx.caller, send, ctx.identity())
     return Reply(codes.SMS_ACCEPTED, accepted.fields())

@@ -24,4 +24,6 @@ TR = {
     "User added": "Kullanıcı eklendi",
     "Password reset": "Parola sıfırlandı",
     "User removed": "Kullanıcı silindi",
+    "Personal data exported": "Kişisel veriler dışa aktarıldı",
+    "Personal data erased": "Kişisel veriler silindi",
 }

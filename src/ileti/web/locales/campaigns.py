@@ -58,6 +58,7 @@ TR = {
     "Invalid": "Geçersiz",
     "Duplicates": "Tekrarlanan",
     "Blacklisted": "Kara listede",
+    "No İYS consent": "İYS izni yok",
     "Credits available": "Kullanılabilir kredi",
     "The first messages": "İlk mesajlar",
     "Rows left out": "Gönderilmeyecek satırlar",

@@ -109,6 +109,9 @@ TR = {
     "A field is missing or invalid.": "Bir alan eksik ya da geçersiz.",
     "Invalid or past schedule.": "Geçersiz ya da geçmiş bir gönderim zamanı.",
     "Recipient is blacklisted.": "Alıcı kara listede.",
+    "No İYS consent for a commercial (Advertising) message.": (
+        "Ticari (reklam) ileti için İYS onayı yok."
+    ),
     "Too many recipients in one request.": "Tek gönderimde çok fazla alıcı var.",
     "Message is longer than the segment cap.": "Mesaj izin verilen parça sayısından uzun.",
     "Internal error; nothing was charged.": "İç hata; hiçbir ücret alınmadı.",

@@ -47,6 +47,9 @@ TR = {
     "Done": "Sonuçlanma",
     "Valid until": "Geçerlilik sonu",
     "Text": "Metin",
+    "The text was removed: personal data is kept only as long as allowed.": (
+        "Metin silindi: kişisel veriler yalnızca izin verilen süre boyunca saklanır."
+    ),
     "Operator parts": "Operatöre giden parçalar",
     "Part": "Parça",
     "Carrier": "Taşıyıcı",

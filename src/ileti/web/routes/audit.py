@@ -21,6 +21,8 @@ ACTIONS = {
     "user.add": "User added",
     "user.reset_password": "Password reset",
     "user.remove": "User removed",
+    "privacy.export": "Personal data exported",
+    "privacy.erase": "Personal data erased",
 }
 
 

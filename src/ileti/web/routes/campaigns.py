@@ -38,6 +38,7 @@ COUNTS = (
     ("invalid", "Invalid"),
     ("duplicates", "Duplicates"),
     ("blacklisted", "Blacklisted"),
+    ("no_consent", "No İYS consent"),
     ("segments", "Segments"),
     ("credits", "Credits"),
     ("balance", "Credits available"),
