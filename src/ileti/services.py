@@ -11,6 +11,8 @@ from ileti.accounts.accounts import Accounts
 from ileti.accounts.audit import Audit
 from ileti.accounts.keys import Keys
 from ileti.accounts.prices import Prices
+from ileti.accounts.resellers import Resellers
+from ileti.accounts.transfers import Transfers
 from ileti.accounts.users import Users
 from ileti.accounts.webhooks import Webhooks
 from ileti.campaigns.service import Campaigns
@@ -57,6 +59,10 @@ class Services:
     privacy: Privacy
     # İYS: the brand's consent records, which Advertising sends are checked against.
     consents: Consents
+    # Credits moved between resellers and their customers.
+    transfers: Transfers
+    # Resellers' customer accounts: made, listed, suspended, priced, their usage.
+    resellers: Resellers
 
     @classmethod
     def create(cls, settings: Settings, db: Database, clock: Clock = SYSTEM_CLOCK) -> Services:
@@ -70,6 +76,7 @@ class Services:
             cache_seconds=settings.key_cache_seconds,
             clock=clock,
         )
+        accounts, keys, users = Accounts(db, clock), Keys(db, clock), Users(db, clock)
         return cls(
             settings=settings,
             db=db,
@@ -81,8 +88,8 @@ class Services:
             otps=Otps(sending, settings, keyring),
             reports=Reports(db, clock),
             blacklist=Blacklist(db, clock),
-            accounts=Accounts(db, clock),
-            keys=Keys(db, clock),
+            accounts=accounts,
+            keys=keys,
             prices=Prices(db, clock),
             webhooks=Webhooks(
                 db,
@@ -91,7 +98,7 @@ class Services:
                 wakeups=wakeups,
                 keyring=keyring,
             ),
-            users=Users(db, clock),
+            users=users,
             logins=Logins(
                 db,
                 keyring,
@@ -104,4 +111,6 @@ class Services:
             campaigns=Campaigns(db, settings, sending, clock=clock),
             privacy=Privacy(db, keyring, clock),
             consents=Consents(db, keyring, clock),
+            transfers=Transfers(db, clock),
+            resellers=Resellers(db, accounts, keys, users, clock),
         )

@@ -21,6 +21,7 @@ async def test_auth_check_reports_key_and_account(api: Api) -> None:
             "send_bulk_sms": True,
             "check_balance": True,
             "check_sms_status": True,
+            "manage_subaccounts": False,
         },
     }
     assert body["account_summary"] == {

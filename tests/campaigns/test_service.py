@@ -3,6 +3,7 @@ databases."""
 
 from __future__ import annotations
 
+import tracemalloc
 from dataclasses import dataclass
 
 import pytest
@@ -11,6 +12,8 @@ from sqlalchemy import select
 from campaigns.workbooks import xlsx
 from ileti.campaigns.service import FileUpload, Options
 from ileti.codes import GatewayError
+from ileti.domain.clock import utcnow
+from ileti.domain.pricing import Balance
 from ileti.sending.identity import RequestIdentity
 from ileti.sending.orders import GroupSend
 from ileti.store import accounts
@@ -106,3 +109,33 @@ async def test_a_group_takes_more_recipients_only_when_its_door_allows(db: Datab
             await api.services.sending.group(await _caller(api), send, identity, max_recipients=1)
         assert refused.value.result.code == "TS-1045"
         assert await _credits(api) == 100
+
+
+async def test_a_large_file_is_previewed_and_started_in_a_few_hundred_bytes_a_row(
+    sqlite_db: Database,
+) -> None:
+    """A million-row campaign has to fit in the server's memory beside everything else: its rows
+    are held as columns of bytes, not as objects. This file's preview and start held 1,170 and
+    920 bytes a row at their peaks when every row was objects; about 400 now, the most of it
+    what is made once per file (the cells shared among rows, a table of the numbers seen)."""
+    rows = 20_000
+    data = "Ad;Telefon;Tutar\n" + "".join(
+        f"Müşteri {i};90532{i:07d};{100 + i % 900}\n" for i in range(rows)
+    )
+    options = Options(text="Sayın {Ad}, {Tutar} TL borcunuz var.", title="ACME")
+    async with acme_api(sqlite_db) as api:
+        async with api.db.write() as conn:
+            await accounts.topup(conn, api.account_id, Balance.MAIN, rows, utcnow())
+        campaigns, caller = api.services.campaigns, await _caller(api)
+        upload_id = await campaigns.upload(caller, FileUpload("musteriler.csv", data.encode()))
+        tracemalloc.start()
+        try:
+            preview = await campaigns.preview(caller, upload_id, options)
+            preview_peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.reset_peak()
+            started = await campaigns.start(caller, upload_id, options)
+            start_peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert (preview.valid, started.accepted.success_count) == (rows, rows)
+    assert preview_peak < 600 * rows and start_peak < 600 * rows

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from ileti.campaigns.sheets import Cell
-from ileti.campaigns.template import EmptyField, Template, TemplateError
+from ileti.campaigns.template import EmptyField, Filled, Template, TemplateError
 
 COLUMNS = ["Ad", "Telefon", "isim", "Borç Tutarı", "Şehir"]
 
@@ -77,6 +77,20 @@ def test_broken_braces_are_refused(text: str, message: str) -> None:
 def test_a_repeated_column_name_takes_the_first_column() -> None:
     template = Template.parse("{Ad}", ["Ad", "AD 2"])
     assert template.render(_cells("Ali", "Veli")) == "Ali"
+
+
+def test_the_texts_a_campaign_keeps_read_back_as_rendered() -> None:
+    """A campaign keeps each row's values, not its text: what it reads back is the text, literal
+    braces, defaults and values that look like placeholders included."""
+    template = Template.parse("{{Not}} {Ad|Değerli müşterimiz}: {Şehir} }} {Telefon|}", COLUMNS)
+    rows = [ROW, _cells("", "0533", "", "", "{0} {Ad} }"), _cells("Ali", "", "", "", "Van")]
+    kept = Filled(template)
+    for row in rows:
+        kept.append(template.values(row))
+    assert list(kept) == [template.render(row) for row in rows]
+    assert kept[1] == "{Not} Değerli müşterimiz: {0} {Ad} } } 0533"
+    assert kept[-1] == "{Not} Ali: Van } "
+    assert kept[0:2] == [template.render(ROW), kept[1]]
 
 
 def test_a_million_rows_render_quickly() -> None:

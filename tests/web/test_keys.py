@@ -11,7 +11,7 @@ import time
 import httpx
 
 from ileti.domain import signing
-from ileti.domain.permissions import Permission
+from ileti.domain.permissions import GRANTED_BY_DEFAULT, Permission
 from ileti.store import webhooks as outbox
 from ileti.store.db import Database
 from ileti.webhooks.sender import SenderSettings, WebhookSender
@@ -23,7 +23,7 @@ NEW_SECRET = re.compile(r'data-testid="new-secret">([^<]+)<')
 
 
 async def _new_key(panel: Panel, client: httpx.AsyncClient | None = None, **fields: str) -> str:
-    form = {p.value: "on" for p in Permission} | fields
+    form = {p.value: "on" for p in GRANTED_BY_DEFAULT} | fields
     answer = await panel.post("/panel/keys", form, client=client)
     assert answer.status_code == 200, answer.text
     found = NEW_KEY.search(answer.text)

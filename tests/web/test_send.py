@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import insert, select
 
 from ileti.api.routes.sms import SEND_ERRORS
+from ileti.compliance.consents import IysChange
+from ileti.domain.consent import iys_date
 from ileti.domain.encoding import measure
 from ileti.store import accounts
 from ileti.store.models import Contact, ContactGroup, Message
@@ -301,3 +303,36 @@ def test_every_name_and_refusal_the_page_shows_has_its_turkish() -> None:
         *(error.message for error in SEND_ERRORS),
     ]
     assert [name for name in shown if name not in catalogue()] == []
+
+
+async def test_advertising_from_the_panel_needs_the_chosen_kind_of_iys_consent(
+    panel: Panel,
+) -> None:
+    await panel.services.consents.configure(
+        "acme",
+        IysChange(
+            url="http://127.0.0.1:9",
+            iys_code="700123",
+            brand_code="800456",
+            username="brand",
+            password="secret",
+            mode="enforce",
+        ),
+    )
+    when = iys_date(panel.clock.now() - timedelta(days=1))
+    outcome = await panel.services.consents.add(
+        panel.account_id,
+        [{"recipient": "05321234567", "recipient_type": "TACIR", "status": "ONAY",
+          "source": "HS_WEB", "consent_date": when}],
+        "panel",
+    )  # fmt: skip
+    assert outcome.accepted == 1
+    form = (await panel.get("/panel/send")).text
+    assert 'name="iys_recipient_type"' in form
+    refused = await _send(panel, sentto="05321234567", content_type="2")
+    assert refused.status_code == 403
+    assert "TS-1052" in _testid(refused.text, "send-refusal")
+    assert await _messages(panel) == []
+    sent = await _send(panel, sentto="05321234567", content_type="2", iys_recipient_type="TACIR")
+    assert sent.status_code in (200, 303), sent.text
+    assert len(await _messages(panel)) == 1

@@ -66,10 +66,23 @@ class PanelUser:
     email: str
     role: Role
     totp_enabled: bool
+    # The account is a reseller's customer: it has no customers of its own.
+    is_customer: bool
+    # It spends its reseller's balance: it has none of its own to watch.
+    shares_balance: bool
+    # Its main balance, and the threshold below which it is low (None: not watched).
+    credits: int
+    low_balance_threshold: int | None
 
     @property
     def is_owner(self) -> bool:
         return self.role == Role.OWNER
+
+    @property
+    def low_balance(self) -> bool:
+        """The account's own main balance is below its threshold (the panel's banner)."""
+        threshold = self.low_balance_threshold
+        return threshold is not None and not self.shares_balance and self.credits < threshold
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +108,10 @@ def _user(record: UserRecord) -> PanelUser:
         email=record.email,
         role=Role(record.role),
         totp_enabled=record.totp_enabled,
+        is_customer=record.account_parent_id is not None,
+        shares_balance=record.account_shared_balance,
+        credits=record.account_credits,
+        low_balance_threshold=record.account_low_balance_threshold,
     )
 
 

@@ -15,11 +15,11 @@ from ileti.domain.errors import AlreadyExists
 from ileti.domain.pricing import Balance
 from ileti.domain.titles import InvalidTitle, TitleStatus
 from ileti.store import accounts as store
-from ileti.store import ledger_pages
+from ileti.store import ledger_pages, payers
 from ileti.store.accounts import AccountView, TitleRecord, TitleView
 from ileti.store.db import Database
 from ileti.store.ledger_pages import LedgerRecord
-from ileti.validation import has_control, has_text, invalid, title
+from ileti.validation import has_control, has_text, invalid, is_whole, title
 
 __all__ = [
     "AccountChange",
@@ -61,10 +61,24 @@ class Accounts:
     # The customer's view.
 
     async def balances(self, account_id: int) -> Balances:
-        """The balances now (``/auth/check`` reports them as its key's cache read them)."""
+        """What the account can spend now (``/auth/check`` reports it as its key's cache read
+        it): its own balances, or a shared-balance child's parent's, within the child's daily
+        cap."""
         async with self.db.read() as conn:
-            credits, kurus = await store.balances(conn, account_id)
+            payer = (await payers.payers(conn, [account_id]))[account_id]
+            credits, kurus = await store.balances(conn, payer.payer_id)
+            if payer.daily_cap is not None:
+                spent = await payers.spent_today(conn, account_id, self.clock.now())
+                credits = min(credits, max(payer.daily_cap - spent, 0))
         return Balances(credits, kurus)
+
+    async def set_low_balance(self, account_id: int, threshold: int | None) -> None:
+        """Raise ``account.low_balance`` when the main balance goes below ``threshold`` credits
+        (None: never)."""
+        if threshold is not None and (not is_whole(threshold) or threshold < 0):
+            raise invalid("low_balance", "must be a whole number of credits, 0 or more")
+        async with self.db.write() as conn:
+            await store.set_low_balance(conn, account_id, threshold)
 
     async def titles(self, account_id: int) -> list[TitleView]:
         async with self.db.read() as conn:

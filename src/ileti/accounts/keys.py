@@ -35,10 +35,12 @@ class Keys:
         account: str,
         *,
         deny: set[Permission] | None = None,
+        allow: set[Permission] | None = None,
         allow_ips: list[str] | None = None,
         per_minute: int | None = None,
     ) -> tuple[str, KeyRecord]:
-        """A new key for the account: the key itself (this once) and its record."""
+        """A new key for the account: the key itself (this once) and its record. ``allow``:
+        permissions a key holds only when asked for (``manage_subaccounts``)."""
         async with self.db.write() as conn:
             owner = await account_store.find_account(conn, account)
             return await store.create_key(
@@ -46,6 +48,7 @@ class Keys:
                 owner.id,
                 self.clock.now(),
                 deny=deny,
+                allow=allow,
                 allow_ips=allow_ips,
                 per_minute=per_minute,
             )
@@ -107,6 +110,7 @@ class Keys:
                 account_id,
                 now,
                 deny=set(Permission) - permissions,
+                allow=permissions,
                 allow_ips=allow_ips,
                 per_minute=per_minute,
             )

@@ -20,7 +20,17 @@ from ileti.access.authenticator import trusted_networks
 from ileti.api.endpoint import new_request_id, record
 from ileti.api.envelope import failure
 from ileti.api.openapi import build_openapi
-from ileti.api.routes import account, blacklist, campaigns, iys, otp, reports, sms, webhooks
+from ileti.api.routes import (
+    account,
+    blacklist,
+    campaigns,
+    iys,
+    otp,
+    reports,
+    reseller,
+    sms,
+    webhooks,
+)
 from ileti.codes import GatewayError
 from ileti.services import Services
 from ileti.validation import quoted
@@ -95,6 +105,7 @@ def create_app(services: Services) -> Gateway:
         webhooks.router,
         campaigns.router,
         iys.router,
+        reseller.router,
     )
     document = build_openapi()
 

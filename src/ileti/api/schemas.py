@@ -28,7 +28,9 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from ileti.accounts.resellers import MAX_AMOUNT, MAX_PER_MINUTE, MAX_PRICE, REGIONS
 from ileti.domain.lifecycle import MessageStatus
+from ileti.domain.permissions import Permission
 from ileti.sending.orders import Schedule
 
 
@@ -255,6 +257,9 @@ class Permissions(BaseModel):
     send_bulk_sms: bool
     check_balance: bool
     check_sms_status: bool
+    manage_subaccounts: bool = Field(
+        description="Runs the account's customer accounts (`/reseller/*`); only when granted."
+    )
 
 
 class KeyDetails(BaseModel):
@@ -971,3 +976,313 @@ class ConsentListRequest(PageRequest):
 class ConsentListResponse(Envelope):
     consents: list[ConsentFields] = Field(description="Newest first.")
     next_cursor: str | None = Field(description="Null on the last page.")
+
+
+# Resellers ---------------------------------------------------------------------------------------
+
+# No control character at all (a name is shown in lists and logs), something that is not space.
+_NAME_PATTERN = (
+    f"^[^\\x00-\\x1f\\x7f-\\x9f]*[^{_SPACE}\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+)
+
+
+def _account_ref(value: object) -> object:
+    if isinstance(value, str) or _whole(value) is not None:
+        return value
+    raise ValueError("must be a customer account's id or name")
+
+
+def _lira(value: object) -> object:
+    """An amount in TRY as JSON gives it: a number, not a boolean or a string."""
+    if value is None or _whole(value) is not None or isinstance(value, float):
+        return value
+    raise ValueError("must be an amount in TRY, such as 12.50")
+
+
+def _moment(value: object) -> dt.datetime | None:
+    """An ISO-8601 time (UTC unless it says otherwise), as a page's ``next_before`` gives it."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    raise ValueError("must be a time as ISO-8601, as next_before gives it")
+
+
+# A customer account: its id, or its name.
+AccountRef = Annotated[
+    int | str | None,
+    PlainValidator(_account_ref),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": _MAX_ID,
+                    "description": "The customer account's id.",
+                },
+                {"type": "string", "pattern": f"[^{_SPACE}]", "description": "Or its name."},
+            ]
+        }
+    ),
+]
+Price = Annotated[
+    int | float | None,
+    PlainValidator(_lira),
+    WithJsonSchema(
+        {"type": "number", "minimum": 0, "maximum": MAX_PRICE // 100, "multipleOf": 0.01}
+    ),
+]
+
+
+def _cap_needs_shared(schema: dict[str, Any]) -> None:
+    """A daily cap is for a customer that shares the reseller's balance."""
+    _requires("name")(schema)
+    schema["if"] = {"required": ["daily_cap"], "properties": {"daily_cap": {"type": "integer"}}}
+    schema["then"] = {
+        "required": ["shared_balance"],
+        "properties": {"shared_balance": {"const": True}},
+    }
+
+
+class ResellerCreateRequest(ApiRequest):
+    model_config = ConfigDict(json_schema_extra=_cap_needs_shared)
+
+    name: Annotated[
+        str | None,
+        Strict(),
+        WithJsonSchema({"type": "string", "pattern": _NAME_PATTERN, "maxLength": 100}),
+    ] = Field(default=None, description="The new account's name, unique in the gateway.")
+    shared_balance: Annotated[bool, Strict()] | None = Field(
+        default=None,
+        description="true: it spends your balance (its own stays at zero); false (the default):"
+        " a balance of its own, filled by `/reseller/transfer`. Set once, never changed.",
+    )
+    daily_cap: Whole | None = Field(
+        default=None,
+        json_schema_extra={"minimum": 1, "maximum": MAX_AMOUNT},
+        description="With `shared_balance`: credits it may spend of yours an Istanbul day.",
+    )
+
+
+class ResellerAccountRequest(ApiRequest):
+    model_config = ConfigDict(json_schema_extra=_requires("account"))
+
+    account: AccountRef = Field(default=None, description="Your customer account: id or name.")
+
+
+class CustomerAccount(BaseModel):
+    id: int
+    name: str
+    status: str = Field(description="active or inactive (suspended).")
+    shared_balance: bool
+    daily_cap: int | None = Field(description="Credits an Istanbul day; null: no cap.")
+    balance: Balances = Field(description="Its own (a shared-balance account's stay at zero).")
+    low_balance_threshold: int | None
+    created_at: dt.datetime
+    last_activity: dt.datetime | None = Field(description="Its newest message; null: none yet.")
+
+
+class ResellerAccountResponse(Envelope):
+    account: CustomerAccount
+
+
+class ResellerAccountListResponse(Envelope):
+    accounts: list[CustomerAccount] = Field(description="Oldest first.")
+
+
+class ResellerKeyRequest(ResellerAccountRequest):
+    deny: Annotated[
+        list[Text] | None,
+        WithJsonSchema({"type": "array", "items": {"enum": [p.value for p in Permission]}}),
+    ] = Field(default=None, description="Permissions the key must not have (it has the rest).")
+    allow_ips: Annotated[
+        list[Text] | None, WithJsonSchema({"type": "array", "items": {"type": "string"}})
+    ] = Field(default=None, description="Addresses or CIDRs the key may be used from.")
+    per_minute: Whole | None = Field(
+        default=None,
+        json_schema_extra={"minimum": 0, "maximum": MAX_PER_MINUTE},
+        description="Requests a minute; 0: no limit; absent: the gateway's default.",
+    )
+
+
+class ResellerKeyResponse(Envelope):
+    account_id: int
+    key: str = Field(description="The key, shown this once: only its hash is kept.")
+    prefix: str = Field(description="How lists and logs name it.")
+    permissions: Permissions
+    allowed_ips: list[str]
+    per_minute: int | None
+
+
+class ResellerTitleRequest(ResellerAccountRequest):
+    model_config = ConfigDict(json_schema_extra=_requires("account", "title", "reason"))
+
+    title: Title = Field(default=None, description="Sender ID, case-sensitive.")
+    reason: MessageText = Field(
+        default=None, description="What it is for, for the operator (at most 300 characters)."
+    )
+
+
+class ResellerTitleResponse(Envelope):
+    account_id: int
+    title: str
+    status: str = Field(description="pending: the operator approves it.")
+
+
+class ResellerUserRequest(ResellerAccountRequest):
+    model_config = ConfigDict(json_schema_extra=_requires("account", "email"))
+
+    email: Annotated[
+        str | None, Strict(), WithJsonSchema({"type": "string", "format": "email"})
+    ] = Field(default=None, description="The user's email address.")
+    role: Annotated[str | None, Strict(), WithJsonSchema({"enum": ["owner", "member", None]})] = (
+        Field(default=None, description="owner or member (the default).")
+    )
+
+
+class ResellerUserResponse(Envelope):
+    account_id: int
+    email: str
+    role: str
+    password: str = Field(description="The user's password, shown this once.")
+
+
+def _transfer_schema(schema: dict[str, Any]) -> None:
+    """An account, a direction, and an amount of exactly one balance."""
+    _requires("account", "direction")(schema)
+    _exactly_one("credits", "international")(schema)
+
+
+class ResellerTransferRequest(ResellerAccountRequest):
+    model_config = ConfigDict(json_schema_extra=_transfer_schema)
+
+    credits: Whole | None = Field(
+        default=None,
+        json_schema_extra={"minimum": 1, "maximum": MAX_AMOUNT},
+        description="Main credits to move.",
+    )
+    international: Annotated[
+        int | float | None,
+        PlainValidator(_lira),
+        WithJsonSchema(
+            {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "maximum": MAX_AMOUNT // 100,
+                "multipleOf": 0.01,
+            }
+        ),
+    ] = Field(default=None, description="Or TRY of the international balance, e.g. 12.50.")
+    direction: Annotated[
+        str | None, Strict(), WithJsonSchema({"enum": ["to_child", "from_child"]})
+    ] = Field(default=None, description="to_child: from you to it; from_child: back to you.")
+
+
+class TransferItem(BaseModel):
+    transfer_id: str
+    account_id: int = Field(description="The customer account.")
+    direction: Literal["to_child", "from_child"]
+    credits: int | None = Field(description="Main credits moved; null for TRY.")
+    international: float | None = Field(description="TRY moved; null for credits.")
+    created_at: dt.datetime
+
+
+class ResellerTransferResponse(Envelope):
+    transfer: TransferItem
+    your_balance_after: float | None = Field(
+        description="Your balance of that kind after it (credits, or TRY); null in a repeat's"
+        " answer (the same `Idempotency-Key`: nothing moved again)."
+    )
+    account_balance_after: float | None = Field(description="The customer's, likewise.")
+
+
+class ResellerTransfersRequest(ApiRequest):
+    account: AccountRef = Field(default=None, description="One customer's; absent: all.")
+    limit: PageSize = 50
+    before: Annotated[
+        dt.datetime | None,
+        PlainValidator(_moment),
+        WithJsonSchema({"type": "string", "format": "date-time"}),
+    ] = Field(default=None, description="The `next_before` of the previous page.")
+
+
+class ResellerTransfersResponse(Envelope):
+    transfers: list[TransferItem] = Field(description="Newest first.")
+    next_before: str | None = Field(description="Null on the last page.")
+
+
+Region = Annotated[
+    str | None,
+    Strict(),
+    WithJsonSchema(
+        {
+            "enum": sorted(REGIONS),
+            "description": "An ISO country code, or * for every other country.",
+        }
+    ),
+]
+
+
+class ResellerPriceRequest(ResellerAccountRequest):
+    model_config = ConfigDict(json_schema_extra=_requires("account", "region", "price"))
+
+    region: Region = None
+    price: Price = Field(
+        default=None,
+        description="TRY a segment, at least what you pay yourself for the country.",
+    )
+
+
+class ResellerPriceResetRequest(ResellerAccountRequest):
+    model_config = ConfigDict(json_schema_extra=_requires("account", "region"))
+
+    region: Region = None
+
+
+class ResellerPriceListRequest(ApiRequest):
+    account: AccountRef = Field(default=None, description="A customer's; absent: your own.")
+
+
+class PriceItem(BaseModel):
+    region: str = Field(description="ISO country code; * for every other country.")
+    price: float = Field(description="TRY a segment.")
+    own: bool = Field(description="Set for this account; false: inherited.")
+
+
+class ResellerPricesResponse(Envelope):
+    account_id: int
+    prices: list[PriceItem]
+
+
+class ResellerUsageRequest(ApiRequest):
+    account: AccountRef = Field(default=None, description="One customer's; absent: all.")
+    date_from: IstanbulDay | None = Field(
+        default=None, description="First day, inclusive; default the first of `date_to`'s month."
+    )
+    date_to: IstanbulDay | None = Field(
+        default=None, description="Last day, inclusive; default today (Europe/Istanbul)."
+    )
+
+
+class UsageItem(BaseModel):
+    account_id: int
+    name: str
+    date: dt.date = Field(description="Europe/Istanbul day the messages were accepted.")
+    messages: int
+    segments: int = Field(description="Segments to Turkey (one credit each).")
+    credits: int = Field(description="Charged when accepted.")
+    refunded_credits: int = Field(description="Given back: failed, expired or cancelled.")
+    international_kurus: int
+    refunded_international_kurus: int
+
+
+class ResellerUsageResponse(Envelope):
+    date_from: dt.date
+    date_to: dt.date
+    usage: list[UsageItem] = Field(description="By account, then day; only days with messages.")

@@ -57,16 +57,17 @@ class CellMaker:
     def __init__(self) -> None:
         self._seen: dict[str, Cell] = {"": EMPTY}
 
-    def texts(self, values: Sequence[str]) -> list[Cell]:
-        seen = self._seen
-        return [seen.get(value) or self._made(value) for value in values]
-
     def values(self, values: Sequence[object]) -> list[Cell]:
         seen = self._seen
         return [
             (seen.get(value) or self._made(value)) if type(value) is str else value_cell(value)
             for value in values
         ]
+
+    def value(self, value: object) -> Cell:
+        if type(value) is str:
+            return self._seen.get(value) or self._made(value)
+        return value_cell(value)
 
     def _made(self, value: str) -> Cell:
         cell = text_cell(value)

@@ -4,11 +4,10 @@ says so, else the one whose values look like mobile numbers."""
 from __future__ import annotations
 
 import re
-from itertools import islice
 
 from ileti.campaigns.cells import Cell
 from ileti.campaigns.limits import FileRefused
-from ileti.campaigns.sheets import Table
+from ileti.campaigns.sheets import Sheet, Table
 from ileti.compliance.contact_files import fold
 
 __all__ = ["fold", "phone_column"]
@@ -34,13 +33,12 @@ _PHONE_WORDS = (
 )
 _NUMBER_WORDS = ("", "no", "nr", "num", "numara", "numarasi", "number")
 _PHONE_HEADERS = {word + suffix for word in _PHONE_WORDS for suffix in _NUMBER_WORDS}
-_SAMPLED = 200
 # Digits with the spaces, dashes, dots, parentheses and + people write them with.
 _PHONE_LIKE = re.compile(r"\+?[\d\s().-]+")
 _DIGITS = range(10, 16)
 
 
-def phone_column(table: Table, named: str | None = None) -> int:
+def phone_column(table: Table | Sheet, named: str | None = None) -> int:
     """The index of the phone column; ``FileRefused`` when the named one is not a column or no
     column holds phone numbers."""
     folded = [fold(column) for column in table.columns]
@@ -48,7 +46,7 @@ def phone_column(table: Table, named: str | None = None) -> int:
         if fold(named) in folded:
             return folded.index(fold(named))
         raise FileRefused(f"There is no column “{named}”; the columns are {_listed(table)}.")
-    phone_like = [_phone_like_share(table, index) for index in range(len(table.columns))]
+    phone_like = [_phone_like_share(sample) for sample in table.samples]
     by_header = [i for i, name in enumerate(folded) if name in _PHONE_HEADERS]
     if by_header:
         return max(by_header, key=lambda index: phone_like[index])
@@ -61,10 +59,8 @@ def phone_column(table: Table, named: str | None = None) -> int:
     return best
 
 
-def _phone_like_share(table: Table, index: int) -> float:
+def _phone_like_share(sample: list[Cell]) -> float:
     """The share of a column's first non-empty cells that look like phone numbers."""
-    filled = (cell for row in table.rows if (cell := row.cells[index]).text)
-    sample = list(islice(filled, _SAMPLED))
     if not sample:
         return 0.0
     return sum(_looks_like_phone(cell) for cell in sample) / len(sample)
@@ -78,5 +74,5 @@ def _looks_like_phone(cell: Cell) -> bool:
     return digits in _DIGITS and bool(_PHONE_LIKE.fullmatch(cell.text))
 
 
-def _listed(table: Table) -> str:
+def _listed(table: Table | Sheet) -> str:
     return ", ".join(f"“{column}”" for column in table.columns)

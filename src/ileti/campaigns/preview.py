@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 
 from ileti import codes
 from ileti.campaigns.rows import Reject, Rows
-from ileti.domain.numbers import lookup
-from ileti.domain.pricing import Balance, price_of
-from ileti.sending.orders import Recipient, RecipientList
+from ileti.domain.encoding import Encoding
+from ileti.domain.numbers import PhoneNumber, lookup
+from ileti.domain.pricing import Balance, Price, price_of
+from ileti.sending.orders import RecipientList, Recipients
 from ileti.validation import quoted
 
 SAMPLES = 20
@@ -105,33 +106,78 @@ def assess(
                 codes.INVALID_NUMBER,
             )
         )
-    first_line: dict[str, int] = {}
+    accepted = checked.accepted
     if checked.repeated:
-        first_line = {r.number.digits: lines[r.position] for r in checked.accepted}
-        _repeats(rows, checked, first_line, rejects)
+        _repeats(rows, checked, rejects)
     tally = Tally()
     blacklisted = no_consent = 0
-    for recipient in checked.accepted:
-        refusal = _refusal(recipient, account_id, account, advertising)
+    # What the recipients of one country and operator, and one encoding, share; in the order
+    # of their first valid recipient.
+    kinds: dict[tuple[int, int], _Kind] = {}
+    counted: list[_Kind] = []
+    for row, position in enumerate(accepted.positions):
+        key = (accepted.places[row], accepted.shapes[row])
+        kind = kinds.get(key) or kinds.setdefault(key, _kind(accepted, *key, account.prices))
+        refusal = _refusal(accepted, row, kind, account_id, account, advertising)
         if refusal is not None:
             reason, result = refusal
             blacklisted += result is codes.BLACKLISTED
             no_consent += result is codes.NO_CONSENT
-            rejects.append(Reject(lines[recipient.position], recipient.raw, reason, result))
+            rejects.append(Reject(lines[position], accepted.raw(row), reason, result))
             continue
-        _count(tally, recipient, lines[recipient.position], account.prices)
+        if not kind.count:
+            counted.append(kind)
+        kind.count += 1
+        if len(tally.samples) < SAMPLES:
+            tally.samples.append(
+                Sample(
+                    lines[position],
+                    str(accepted.digits[row]),
+                    accepted.text(row),
+                    kind.encoding.label,
+                    kind.encoding.segments,
+                )
+            )
+    for kind in counted:
+        _count(tally, kind)
     rejects.sort(key=lambda r: r.line)
     return tally, rejects, len(checked.repeated), blacklisted, no_consent
 
 
-def _repeats(
-    rows: Rows, checked: RecipientList, first_line: dict[str, int], rejects: list[Reject]
-) -> None:
+@dataclass
+class _Kind:
+    """Recipients of one country and operator whose texts go in one encoding, and how many of
+    them are valid."""
+
+    number: PhoneNumber  # without digits
+    encoding: Encoding
+    price: Price
+    count: int = 0
+
+
+def _kind(accepted: Recipients, place: int, shape: int, prices: Mapping[str, int]) -> _Kind:
+    number, encoding = accepted.place_table[place], accepted.shape_table[shape]
+    return _Kind(
+        number, encoding, price_of(number.region, encoding.segments, number.domestic, prices)
+    )
+
+
+def _repeats(rows: Rows, checked: RecipientList, rejects: list[Reject]) -> None:
     # The repeats are read again to name the row they repeat: a few, as a rule.
+    accepted = checked.accepted
+    repeated: dict[int, list[int]] = {}  # digits → positions of the repeats
+    for position in checked.repeated:
+        found = lookup(rows.numbers[position])
+        if not isinstance(found, str):
+            repeated.setdefault(int(found.digits), []).append(position)
+    first_line: dict[int, int] = {}
+    for digits, position in zip(accepted.digits, accepted.positions, strict=True):
+        if digits in repeated:
+            first_line[digits] = rows.lines[position]
     for position in checked.repeated:
         raw = rows.numbers[position]
         found = lookup(raw)
-        earlier = first_line.get(found.digits) if not isinstance(found, str) else None
+        earlier = first_line.get(int(found.digits)) if not isinstance(found, str) else None
         where = f" as row {earlier}" if earlier is not None else " as an earlier row"
         rejects.append(
             Reject(
@@ -141,41 +187,35 @@ def _repeats(
 
 
 def _refusal(
-    recipient: Recipient, account_id: int, account: Account, advertising: bool
+    accepted: Recipients,
+    row: int,
+    kind: _Kind,
+    account_id: int,
+    account: Account,
+    advertising: bool,
 ) -> tuple[str, codes.ResultCode] | None:
-    digits = recipient.number.digits
     blocked = account.blocked
-    if blocked and (
-        (account_id, digits, "all") in blocked
-        or (advertising and (account_id, digits, "advertising") in blocked)
-    ):
-        return "The number is on the account's blacklist.", codes.BLACKLISTED
-    if advertising and digits in account.unconsented:
-        return "The number has no İYS consent (ONAY) for the brand.", codes.NO_CONSENT
-    if not recipient.number.domestic and not account.international:
+    if blocked or (advertising and account.unconsented):
+        digits = str(accepted.digits[row])
+        if blocked and (
+            (account_id, digits, "all") in blocked
+            or (advertising and (account_id, digits, "advertising") in blocked)
+        ):
+            return "The number is on the account's blacklist.", codes.BLACKLISTED
+        if advertising and digits in account.unconsented:
+            return "The number has no İYS consent (ONAY) for the brand.", codes.NO_CONSENT
+    if not kind.number.domestic and not account.international:
         return "The number is abroad and the account has no international sending.", (
             codes.INTERNATIONAL_DISABLED
         )
     return None
 
 
-def _count(tally: Tally, recipient: Recipient, line: int, prices: Mapping[str, int]) -> None:
-    encoding, number = recipient.encoding, recipient.number
-    price = price_of(number.region, encoding.segments, number.domestic, prices)
-    tally.valid += 1
-    tally.segments += encoding.segments
-    if price.balance is Balance.MAIN:
-        tally.credits += price.amount
+def _count(tally: Tally, kind: _Kind) -> None:
+    tally.valid += kind.count
+    tally.segments += kind.encoding.segments * kind.count
+    if kind.price.balance is Balance.MAIN:
+        tally.credits += kind.price.amount * kind.count
     else:
-        tally.kurus += price.amount
-    tally.encodings[encoding.label] += 1
-    if len(tally.samples) < SAMPLES:
-        tally.samples.append(
-            Sample(
-                line,
-                number.digits,
-                encoding.transliterated or recipient.text,
-                encoding.label,
-                encoding.segments,
-            )
-        )
+        tally.kurus += kind.price.amount * kind.count
+    tally.encodings[kind.encoding.label] += kind.count

@@ -2,21 +2,24 @@
 the reason the row cannot be sent (a damaged number, a placeholder left empty, a text over the
 segment cap).
 
-A campaign may have a million rows: they are kept as three parallel lists (line, number, text)
-rather than an object each, and each text is built once.
+A campaign may have a million rows: they are kept as three parallel columns (line, number,
+text) rather than an object each: the numbers as ``Texts`` (a buffer of their bytes), the texts
+as the values that fill the template (``Filled``), each text built again when it is read.
 """
 
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ileti import codes
 from ileti.campaigns.cells import Cell
-from ileti.campaigns.sheets import Table
-from ileti.campaigns.template import EmptyField, Template
+from ileti.campaigns.sheets import Row
+from ileti.campaigns.template import EmptyField, Filled, Template
 from ileti.codes import ResultCode
 from ileti.domain.encoding import MessageTooLong, SmsLang, measure
+from ileti.sending.orders import TextColumn, Texts
 from ileti.validation import has_control, has_text
 
 _NO_CELL = Cell("")
@@ -42,20 +45,22 @@ class Rows:
     as written), ``texts[i]``; and the rows that cannot."""
 
     total: int = 0
-    lines: array[int] = field(default_factory=lambda: array("q"))
-    numbers: list[str] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
+    lines: array[int] = field(default_factory=lambda: array("I"))
+    numbers: Texts = field(default_factory=Texts)
+    texts: TextColumn = field(default_factory=Texts)
     rejects: list[Reject] = field(default_factory=list)
 
 
 def recipients(
-    table: Table, phone: int, template: Template, lang: SmsLang, max_segments: int
+    table: Iterable[Row], phone: int, template: Template, lang: SmsLang, max_segments: int
 ) -> Rows:
-    """Each row's number and text, or its rejection."""
-    rows = Rows(total=len(table.rows))
-    lines, numbers, texts, rejects = rows.lines, rows.numbers, rows.texts, rows.rejects
+    """Each row's number and text, or its rejection (``table``: the rows, read once)."""
+    texts = Filled(template)
+    rows = Rows(texts=texts)
+    lines, numbers, rejects = rows.lines, rows.numbers, rows.rejects
     longest_unmeasured = _LEAST_PER_SEGMENT * max_segments // 2
-    for row in table.rows:
+    for row in table:
+        rows.total += 1
         cells = row.cells
         cell = cells[phone] if phone < len(cells) else _NO_CELL
         number = cell.text.strip()
@@ -76,7 +81,7 @@ def recipients(
             )
             continue
         try:
-            text = template.render(cells)
+            values = template.values(cells)
         except EmptyField as empty:
             rejects.append(
                 Reject(
@@ -87,13 +92,13 @@ def recipients(
                 )
             )
             continue
-        refused = _text_refusal(text, lang, max_segments, longest_unmeasured)
+        refused = _text_refusal(template.fill(values), lang, max_segments, longest_unmeasured)
         if refused is not None:
             rejects.append(Reject(row.line, number, *refused))
             continue
         lines.append(row.line)
         numbers.append(number)
-        texts.append(text)
+        texts.append(values)
     return rows
 
 

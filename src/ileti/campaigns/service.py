@@ -7,7 +7,9 @@ rows to ``Sending.group`` as a group with a text per recipient (one transaction 
 as ``/group/sendMixed``) and records the campaign under the group's id.
 
 Reading a file of a million rows takes seconds of CPU: it runs on a thread, so the event loop
-keeps serving other requests meanwhile, and the recipients are checked a slice at a time.
+keeps serving other requests meanwhile, and the recipients are checked a slice at a time. It is
+read twice, for its shape and then a row at a time into compact columns, so that no object per
+row is held; the file's bytes go once they are read.
 """
 
 from __future__ import annotations
@@ -21,28 +23,36 @@ from datetime import datetime
 from typing import Any
 
 from ileti import codes
+from ileti.campaigns import memory
 from ileti.campaigns.columns import phone_column
 from ileti.campaigns.limits import FileLimits, FileRefused
 from ileti.campaigns.preview import SAMPLES, Account, Preview, Tally, assess
 from ileti.campaigns.rows import Reject, Rows, recipients
-from ileti.campaigns.sheets import Table, read_table
+from ileti.campaigns.sheets import Sheet, open_sheet
 from ileti.campaigns.template import Template, TemplateError
 from ileti.codes import GatewayError
 from ileti.config import Settings
 from ileti.domain.clock import SYSTEM_CLOCK, Clock
 from ileti.domain.lifecycle import MessageStatus
-from ileti.sending.acceptance import kept_answer
+from ileti.sending.acceptance import kept_answer, unconsented
 from ileti.sending.cancelling import Cancelled
 from ileti.sending.identity import RequestIdentity
-from ileti.sending.orders import GroupSend, RecipientList, Schedule, group_draft, schedule
+from ileti.sending.orders import (
+    GroupSend,
+    RecipientList,
+    Recipients,
+    Schedule,
+    group_draft,
+    schedule,
+)
 from ileti.sending.refusals import unknown_title
 from ileti.sending.results import Accepted
 from ileti.sending.service import SLICE_RECIPIENTS, SLICE_SECONDS, Caller, Sending
 from ileti.store import campaigns as store
 from ileti.store import consents
 from ileti.store.db import Database
-from ileti.store.messages import account_titles, blacklisted, payer
-from ileti.store.prices import country_prices
+from ileti.store.messages import BLACKLIST_LOOKUP, account_titles, blacklisted, payer
+from ileti.store.prices import prices_for
 from ileti.store.reports import GroupView, find_group
 from ileti.validation import ADVERTISING, invalid
 from ileti.validation import sms_lang as lang_of
@@ -133,10 +143,14 @@ class Campaigns:
 
     async def preview(self, caller: Caller, upload: FileUpload | str, options: Options) -> Preview:
         """What starting the file would send and cost; nothing is charged."""
-        upload_id = upload if isinstance(upload, str) else await self.upload(caller, upload)
-        kept = await self._upload(caller, upload_id)
+        if isinstance(upload, str):
+            upload_id, file = upload, await self._upload(caller, upload)
+        else:
+            upload_id, file = await self.upload(caller, upload), upload
         lang = lang_of(options.sms_lang)
-        table, phone, rows = await asyncio.to_thread(self._read, kept, options, lang)
+        table, phone, rows = await asyncio.to_thread(self._read, file, options, lang)
+        file_name = file.file_name
+        del file, upload  # the file's bytes go before its recipients are checked
         send = GroupSend(
             title=options.title,
             numbers=rows.numbers,
@@ -146,12 +160,11 @@ class Campaigns:
             iys_recipient_type=options.iys_recipient_type,
         )
         checked = await self._checked(send, rows)
-        numbers = {r.number.digits for r in checked.accepted} if checked else set()
         advertising = checked is not None and checked.draft.content_type == ADVERTISING
         account = await self._account(
             caller,
             options.title,
-            numbers,
+            checked.accepted if checked is not None else None,
             checked.draft.iys_recipient_type if checked is not None and advertising else None,
         )
         if checked is None:
@@ -163,7 +176,7 @@ class Campaigns:
             )
         return Preview(
             upload_id=upload_id,
-            file_name=kept.file_name,
+            file_name=file_name,
             sheet=table.sheet,
             sheets=table.sheets,
             columns=table.columns,
@@ -200,13 +213,15 @@ class Campaigns:
             kept_first = await kept_answer(conn, caller.key_id, identity, self.clock.now_ms())
         if isinstance(kept_first, GatewayError):
             raise kept_first
-        kept = await self._upload(caller, upload_id)
+        file = await self._upload(caller, upload_id)
+        file_name = file.file_name
         if kept_first is not None and kept_first.group_id is not None:
             # Started before; recorded again in case the first start stopped before it was.
-            await self._record(caller, kept_first.group_id, kept, options, name, when)
+            await self._record(caller, kept_first.group_id, file_name, options, name, when)
             return Started(kept_first.group_id, kept_first, (), ())
         lang = lang_of(options.sms_lang)
-        _, _, rows = await asyncio.to_thread(self._read, kept, options, lang)
+        _, _, rows = await asyncio.to_thread(self._read, file, options, lang)
+        del file  # the file's bytes go before its recipients are checked
         if not rows.numbers:
             raise GatewayError(
                 codes.NUMBER_MISSING,
@@ -225,7 +240,7 @@ class Campaigns:
             caller, send, identity, max_recipients=max(self.limits.max_rows, 1)
         )
         assert accepted.group_id is not None
-        await self._record(caller, accepted.group_id, kept, options, name, when)
+        await self._record(caller, accepted.group_id, file_name, options, name, when)
         lines = tuple(rows.lines[r.index] for r in accepted.rejected or ())
         return Started(accepted.group_id, accepted, lines, tuple(rows.rejects))
 
@@ -266,7 +281,7 @@ class Campaigns:
             raise GatewayError(codes.NOT_FOUND, "Unknown campaign_id for this account.")
         return await self.sending.cancel(caller, group_id=campaign.id)
 
-    async def _upload(self, caller: Caller, upload_id: str) -> store.UploadRecord:
+    async def _upload(self, caller: Caller, upload_id: str) -> FileUpload:
         async with self.db.read() as conn:
             kept = await store.find_upload(
                 conn, caller.account_id, upload_id, self.clock.now_ms() - self.keep_ms
@@ -277,29 +292,32 @@ class Campaigns:
                 "Unknown upload_id for this account (uploads are kept for"
                 f" {self.keep_ms // HOUR_MS} hours).",
             )
-        return kept
+        return FileUpload(kept.file_name, kept.bytes)
 
-    def _read(
-        self, kept: store.UploadRecord, options: Options, lang: Any
-    ) -> tuple[Table, int, Rows]:
+    def _read(self, file: FileUpload, options: Options, lang: Any) -> tuple[Sheet, int, Rows]:
         """The file read, its phone column found, each row's text built (on a thread)."""
         try:
-            table = read_table(
-                kept.bytes,
-                kept.file_name,
+            sheet = open_sheet(
+                file.data,
+                file.file_name,
                 sheet=options.sheet,
                 header=options.header,
                 encoding=options.encoding,
                 limits=self.limits,
             )
-            phone = phone_column(table, options.phone_column)
+            phone = phone_column(sheet, options.phone_column)
         except FileRefused as exc:
             raise invalid("file", str(exc).rstrip(".")) from None
         try:
-            template = Template.parse(options.text, table.columns)
+            template = Template.parse(options.text, sheet.columns)
         except TemplateError as exc:
             raise invalid("text", str(exc).rstrip(".")) from None
-        return table, phone, recipients(table, phone, template, lang, self.max_segments)
+        try:
+            return sheet, phone, recipients(sheet.rows(), phone, template, lang, self.max_segments)
+        except FileRefused as exc:
+            raise invalid("file", str(exc).rstrip(".")) from None
+        finally:
+            memory.give_back()
 
     async def _checked(self, send: GroupSend, rows: Rows) -> RecipientList | None:
         """The recipients checked as the group would check them, a slice at a time."""
@@ -314,12 +332,20 @@ class Campaigns:
             await asyncio.sleep(0)
 
     async def _account(
-        self, caller: Caller, title: str, numbers: set[str], iys_recipient_type: str | None
+        self,
+        caller: Caller,
+        title: str,
+        accepted: Recipients | None,
+        iys_recipient_type: str | None,
     ) -> Account:
-        """The balances, the title's refusal, the blacklisted ones of ``numbers`` (normal
-        forms), the international switch and prices, and for Advertising (``iys_recipient_type``
-        given) the numbers without İYS consent where the account enforces it, as the send will
-        read them."""
+        """The balances, the title's refusal, the blacklisted ones of the ``accepted``
+        recipients' numbers, the international switch and prices, and for Advertising
+        (``iys_recipient_type`` given) the numbers without İYS consent where the account
+        enforces it, as the send will read them."""
+        named: set[str] | None = set()
+        if accepted is not None:
+            many = len(accepted) > BLACKLIST_LOOKUP
+            named = None if many else set(accepted.digit_strings())
         async with self.db.read() as conn:
             found = await payer(conn, caller.account_id, title)
             if found is None:
@@ -329,15 +355,18 @@ class Campaigns:
                 raise unknown_title(title, owned.get(caller.account_id, ()))
             if found.title_status != "active":
                 raise GatewayError(codes.TITLE_INACTIVE)
-            blocked = await blacklisted(conn, {caller.account_id}, numbers)
-            prices = await country_prices(conn)
-            unconsented: set[str] = set()
-            if iys_recipient_type is not None:
+            blocked = await blacklisted(conn, {caller.account_id}, named)
+            prices = (await prices_for(conn, {caller.account_id}))[caller.account_id]
+            missing: set[str] = set()
+            if iys_recipient_type is not None and accepted is not None:
                 brand = (await consents.enforced(conn, [caller.account_id])).get(caller.account_id)
                 if brand is not None:
-                    domestic = [n for n in numbers if n.startswith("90")]
-                    unconsented = await consents.unconsented(
-                        conn, caller.account_id, brand, iys_recipient_type, domestic
+                    missing = await unconsented(
+                        conn,
+                        caller.account_id,
+                        brand,
+                        iys_recipient_type,
+                        accepted.domestic_digits(),
                     )
         return Account(
             found.credits,
@@ -345,14 +374,14 @@ class Campaigns:
             found.international,
             blocked,
             prices,
-            unconsented,
+            missing,
         )
 
     async def _record(
         self,
         caller: Caller,
         group_id: int,
-        kept: store.UploadRecord,
+        file_name: str,
         options: Options,
         name: str | None,
         when: Schedule,
@@ -361,8 +390,8 @@ class Campaigns:
         due, _ = schedule(when, now)
         campaign = store.CampaignRecord(
             id=group_id,
-            name=(name or kept.file_name)[:NAME_LENGTH],
-            file_name=kept.file_name,
+            name=(name or file_name)[:NAME_LENGTH],
+            file_name=file_name,
             template=options.text,
             created_at=now,
             due_at=due,

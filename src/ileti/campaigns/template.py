@@ -3,15 +3,18 @@
 A placeholder names a column as its header is written, in any case and with Turkish dotted or
 dotless i (``{ad}`` is the column ``Ad``, ``{İSİM}`` the column ``isim``); ``{Ad|Değerli
 müşterimiz}`` gives the text for a row whose cell is empty; ``{{`` and ``}}`` are braces. A
-template is parsed once into its parts, so that a million rows are rendered by joining them.
+template is parsed once into a format string, so that a million rows are rendered by one call
+each; a campaign keeps its texts as the values that fill them (``Filled``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ileti.campaigns.cells import Cell
 from ileti.compliance.contact_files import fold
+from ileti.sending.orders import TextColumn, Texts
 
 
 class TemplateError(ValueError):
@@ -45,6 +48,8 @@ class Template:
     columns: list[str] = field(repr=False)
     head: str = field(repr=False)
     fields: tuple[_Field, ...] = field(repr=False)
+    # The literal text with ``{0}``, ``{1}``… for the placeholders, for ``str.format``.
+    pattern: str = field(repr=False)
 
     @classmethod
     def parse(cls, text: str, columns: list[str]) -> Template:
@@ -86,7 +91,10 @@ class Template:
             _Field(column, name, default, after)
             for (column, name, default), after in zip(fields, literals[1:], strict=True)
         )
-        return cls(text, list(columns), literals[0], parts)
+        pattern = _literal(literals[0]) + "".join(
+            f"{{{at}}}{_literal(part.after)}" for at, part in enumerate(parts)
+        )
+        return cls(text, list(columns), literals[0], parts, pattern)
 
     @property
     def placeholders(self) -> list[str]:
@@ -96,7 +104,12 @@ class Template:
     def render(self, cells: list[Cell]) -> str:
         """The message for a row (a cell for every column); ``EmptyField`` for an empty cell
         whose placeholder has no default."""
-        out = [self.head]
+        return self.fill(self.values(cells))
+
+    def values(self, cells: list[Cell]) -> list[str]:
+        """What a row's cells put in the placeholders, defaults included; ``EmptyField`` as
+        ``render``."""
+        out = []
         for part in self.fields:
             value = cells[part.column].text
             if not value:
@@ -104,8 +117,39 @@ class Template:
                     raise EmptyField(part.name)
                 value = part.default
             out.append(value)
-            out.append(part.after)
-        return "".join(out)
+        return out
+
+    def fill(self, values: Sequence[str]) -> str:
+        """The message with ``values`` in its placeholders, in order."""
+        return self.pattern.format(*values)
+
+
+class Filled(TextColumn):
+    """A template's texts, kept as the values that fill each (one buffer of them, a NUL between
+    a text's values): a million texts hold what their rows put in, not the template's words a
+    million times over."""
+
+    __slots__ = ("_template", "_values")
+
+    def __init__(self, template: Template) -> None:
+        self._template = template
+        self._values = Texts()
+
+    def append(self, values: Sequence[str]) -> None:
+        # No value of a text that is kept holds a NUL: a control character refuses its row.
+        self._values.append("\0".join(values))
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def pick(self, indices: Iterable[int]) -> list[str]:
+        fill = self._template.pattern.format
+        return [fill(*values.split("\0")) for values in self._values.pick(indices)]
+
+
+def _literal(text: str) -> str:
+    """Text as ``str.format`` writes it back."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def _placeholder(

@@ -4,12 +4,11 @@ gives a formula cell's value as the file last computed it."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
 
 from ileti.campaigns import packages
-from ileti.campaigns.cells import Cell, CellMaker
 from ileti.campaigns.limits import FileLimits, FileRefused
 
 _XLSX = {".xlsx", ".xlsm"}
@@ -64,13 +63,11 @@ def chosen_sheet(book: CalamineWorkbook, sheet: str | None) -> CalamineSheet:
     return found
 
 
-def rows(sheet: CalamineSheet) -> Iterator[list[Cell]]:
-    """Every row of a sheet from its first (so that a row's place is its Excel row number), its
-    columns from the first that holds a value."""
-    cells = CellMaker()
+def values(sheet: CalamineSheet) -> Iterator[Sequence[object]]:
+    """Every row's values as calamine gives them, from the sheet's first row (so that a row's
+    place is its Excel row number), its columns from the first that holds a value."""
     try:
-        for values in sheet.iter_rows():
-            yield cells.values(values)
+        yield from sheet.iter_rows()
     except CalamineError:
         raise FileRefused(f"The sheet “{sheet.name}” is damaged and cannot be read.") from None
 

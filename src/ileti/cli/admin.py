@@ -16,6 +16,7 @@ from ileti.domain.titles import TitleStatus
 if TYPE_CHECKING:
     from ileti.accounts.accounts import AccountView, TitleView
     from ileti.accounts.keys import KeyRecord
+    from ileti.accounts.resellers import ChildView
     from ileti.services import Services
 
 account_app = typer.Typer(help="Customer accounts and their balances.", no_args_is_help=True)
@@ -28,10 +29,11 @@ app.add_typer(title_app, name="title")
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
-def _account_row(a: AccountView) -> dict[str, object]:
+def _account_row(a: AccountView, parent: str | None = None) -> dict[str, object]:
     return {
         "id": a.id,
         "name": a.name,
+        "parent": parent,
         "status": a.status,
         "credits": a.credits,
         "international": f"{a.international_kurus / 100:.2f}",
@@ -41,7 +43,16 @@ def _account_row(a: AccountView) -> dict[str, object]:
     }
 
 
-_ACCOUNT_COLUMNS = ["id", "name", "status", "credits", "international", "international_enabled"]
+_ACCOUNT_COLUMNS = [
+    "id",
+    "name",
+    "parent",
+    "status",
+    "credits",
+    "international",
+    "international_enabled",
+]
+_CHILD_COLUMNS = ["id", "name", "parent", "status", "shared_balance", "daily_cap"]
 
 
 @account_app.command("create")
@@ -51,25 +62,63 @@ def account_create(
     international: Annotated[
         str, typer.Option(help="Opening international balance in TRY, e.g. 25.50.")
     ] = "0",
+    parent: Annotated[
+        str | None, typer.Option(help="A reseller: the new account is its customer.")
+    ] = None,
+    shared_balance: Annotated[
+        bool,
+        typer.Option("--shared-balance", help="With --parent: it spends its parent's balance."),
+    ] = False,
+    daily_cap: Annotated[
+        int | None,
+        typer.Option(min=1, help="With --shared-balance: credits it may spend an Istanbul day."),
+    ] = None,
     json_output: JsonFlag = False,
 ) -> None:
-    """Create an account (international sending is on when it gets an international balance)."""
+    """Create an account (international sending is on when it gets an international balance),
+    or with --parent a reseller's customer (sending abroad as its parent may)."""
     kurus = lira_to_kurus(international)
+    if parent is None:
+        if shared_balance or daily_cap is not None:
+            raise typer.BadParameter("--shared-balance and --daily-cap go with --parent")
 
-    async def work(services: Services) -> AccountView:
-        return await services.accounts.open(name, credits=credits, international_kurus=kurus)
+        async def work(services: Services) -> AccountView:
+            return await services.accounts.open(name, credits=credits, international_kurus=kurus)
 
-    show([_account_row(run_with_services(work))], _ACCOUNT_COLUMNS, json_output, "Account created")
+        row = _account_row(run_with_services(work))
+        show([row], _ACCOUNT_COLUMNS, json_output, "Account created")
+        return
+    if credits or kurus:
+        raise typer.BadParameter(
+            "a customer account gets credits from its reseller by transfer (or by topup)"
+        )
+
+    async def make_child(services: Services) -> ChildView:
+        return await services.resellers.open_child(
+            parent, name, shared_balance=shared_balance, daily_cap=daily_cap
+        )
+
+    child = run_with_services(make_child)
+    row = {
+        "id": child.id,
+        "name": child.name,
+        "parent": parent,
+        "status": child.status,
+        "shared_balance": child.shared_balance,
+        "daily_cap": child.daily_cap,
+    }
+    show([row], _CHILD_COLUMNS, json_output, "Customer account created")
 
 
 @account_app.command("list")
 def account_list(json_output: JsonFlag = False) -> None:
-    """All accounts with their balances."""
+    """All accounts with their balances, and each reseller's customer with its parent."""
 
-    async def work(services: Services) -> list[AccountView]:
-        return await services.accounts.all()
+    async def work(services: Services) -> tuple[list[AccountView], dict[int, str]]:
+        return await services.accounts.all(), await services.resellers.parent_names()
 
-    rows = [_account_row(a) for a in run_with_services(work)]
+    accounts, parents = run_with_services(work)
+    rows = [_account_row(a, parents.get(a.id)) for a in accounts]
     show(rows, _ACCOUNT_COLUMNS, json_output, "Accounts")
 
 
@@ -132,9 +181,23 @@ def account_set(
         str | None,
         typer.Option(help="off: consents kept and synced; enforce: Advertising checked too."),
     ] = None,
+    low_balance: Annotated[
+        int | None,
+        typer.Option(min=0, help="Raise account.low_balance below this many credits."),
+    ] = None,
+    no_low_balance: Annotated[
+        bool, typer.Option("--no-low-balance", help="No low-balance event.")
+    ] = False,
+    daily_cap: Annotated[
+        int | None,
+        typer.Option(min=1, help="A shared-balance customer's credits an Istanbul day."),
+    ] = None,
+    no_daily_cap: Annotated[
+        bool, typer.Option("--no-daily-cap", help="Lift a customer's daily cap.")
+    ] = False,
 ) -> None:
-    """Suspend or reactivate an account, switch its international sending, set its OTPs and
-    its İYS access."""
+    """Suspend or reactivate an account, switch its international sending, set its OTPs, its
+    İYS access, its low-balance threshold and (a shared-balance customer's) daily cap."""
     from ileti.accounts.accounts import AccountChange
     from ileti.compliance.consents import IysChange
 
@@ -149,6 +212,10 @@ def account_set(
         password = sys.stdin.readline().strip()
     if password == "":
         raise typer.BadParameter("the İYS password is empty")
+    if low_balance is not None and no_low_balance:
+        raise typer.BadParameter("give --low-balance or --no-low-balance, not both")
+    if daily_cap is not None and no_daily_cap:
+        raise typer.BadParameter("give --daily-cap or --no-daily-cap, not both")
 
     change = AccountChange(
         active=None if status is None else status == "active",
@@ -166,6 +233,11 @@ def account_set(
         if iys_given:
             # Checked first: a refused İYS setting changes nothing else either.
             await services.consents.configure(name, iys)
+        if daily_cap is not None or no_daily_cap:
+            await services.resellers.set_daily_cap(name, daily_cap)
+        if low_balance is not None or no_low_balance:
+            account_id = await services.resellers.account_id(name)
+            await services.accounts.set_low_balance(account_id, low_balance)
         await services.accounts.change(name, change)
 
     run_with_services(work)
@@ -193,6 +265,10 @@ def key_create(
     deny: Annotated[
         list[Permission] | None, typer.Option(help="A permission this key must not have.")
     ] = None,
+    allow: Annotated[
+        list[Permission] | None,
+        typer.Option(help="A permission granted only when asked for: manage_subaccounts."),
+    ] = None,
     allow_ip: Annotated[
         list[str] | None, typer.Option(help="A CIDR the key may be used from (repeatable).")
     ] = None,
@@ -210,7 +286,11 @@ def key_create(
 
     async def work(services: Services) -> tuple[str, KeyRecord]:
         return await services.keys.create(
-            account, deny=set(deny or []), allow_ips=cidrs, per_minute=per_minute
+            account,
+            deny=set(deny or []),
+            allow=set(allow or []),
+            allow_ips=cidrs,
+            per_minute=per_minute,
         )
 
     key, record = run_with_services(work)

@@ -55,3 +55,10 @@ def price_of(
         return Price(Balance.MAIN, segments)
     per_segment = prices.get(region, prices.get("*", DEFAULT_PRICES["*"]))
     return Price(Balance.INTERNATIONAL, per_segment * segments)
+
+
+def amount_text(balance: Balance, value: int) -> str:
+    """An amount as a refusal tells it: credits as a count, the international balance in TRY."""
+    if balance is Balance.MAIN:
+        return f"{value:,} credit{'s' if value != 1 else ''}"
+    return f"{value / 100:,.2f} TRY"

@@ -25,6 +25,8 @@ class EventType(StrEnum):
     SMS_CANCELLED = "sms.cancelled"
     OTP_VERIFIED = "otp.verified"
     KEY_TEST = "key.test"
+    # The account's main balance went below its low-balance threshold.
+    ACCOUNT_LOW_BALANCE = "account.low_balance"
 
 
 def event_for(status: MessageStatus) -> EventType:

@@ -2,30 +2,38 @@
 OTP limits, prices, the debit, the rows and queue entries, and the answers kept for repeats.
 
 A refusal of one order (its title, its balance, its limits) leaves the others to commit; a
-refused order writes nothing and costs nothing.
+refused order writes nothing and costs nothing. A group's plan is which of its recipients'
+rows go (a range when all do) and what they cost; its messages are made from those columns a
+slice at a time, as they are debited and written.
 """
 
 from __future__ import annotations
 
 import asyncio
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from itertools import islice
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti import codes
-from ileti.codes import GatewayError
+from ileti.codes import GatewayError, ResultCode
 from ileti.domain.clock import from_ms, to_ms
 from ileti.domain.pricing import Balance, price_of
 from ileti.metrics import OTP_REFUSED
 from ileti.sending.identity import RequestIdentity
-from ileti.sending.orders import Order, Rejection, Rejections
+from ileti.sending.orders import Order, Recipient, Recipients, Rejection, Rejections
 from ileti.sending.refusals import insufficient, unknown_title
 from ileti.sending.results import Accepted
 from ileti.store import consents, idempotency
 from ileti.store import otp as otp_store
 from ileti.store.ledger import InsufficientBalance
 from ileti.store.messages import (
+    BLACKLIST_LOOKUP,
+    MadeMessages,
     NewMessage,
     Stored,
     Submission,
@@ -35,11 +43,13 @@ from ileti.store.messages import (
     store_many,
     title_statuses,
 )
-from ileti.store.prices import country_prices
+from ileti.store.prices import prices_for
 from ileti.validation import ADVERTISING, CONTENT_TYPES, invalid
 
-# Messages a group's plan makes before the event loop serves others again.
+# Recipients a group's plan looks at before the event loop serves others again.
 _RECIPIENTS_AT_ONCE = 2_000
+# Numbers named in one look-up of İYS consents.
+_CONSENTS_AT_ONCE = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +189,8 @@ class Facts:
     owned_titles: dict[int, list[str]]
     blocked: set[tuple[int, str, str]]  # (account, number, scope)
     international: dict[int, bool]
-    prices: dict[str, int]
+    # Each account's prices abroad (a reseller's customer pays what its reseller set).
+    prices: dict[int, dict[str, int]]
     # OTPs of the past hour, for the abuse limits (counted on as a batch accepts more).
     recent_otps: otp_store.RecentOtps | None = None
     # For accounts whose Advertising is checked against İYS: by (account, recipient type),
@@ -192,11 +203,10 @@ class Facts:
         titles = await title_statuses(conn, account_ids, {r.order.title for r in requests})
         unknown = {r.account_id for r in requests if (r.account_id, r.order.title) not in titles}
         owned = await account_titles(conn, unknown) if unknown else {}
-        numbers = {rec.number.digits for r in requests for rec in r.order.recipients}
-        blocked = await blacklisted(conn, account_ids, numbers)
+        blocked = await blacklisted(conn, account_ids, _named_numbers(requests))
         international = await international_switches(conn, account_ids)
-        abroad = any(not rec.number.domestic for r in requests for rec in r.order.recipients)
-        prices = await country_prices(conn) if abroad else {}
+        abroad = any(_abroad(r.order.recipients) for r in requests)
+        prices = await prices_for(conn, account_ids) if abroad else {}
         otps = [r for r in requests if r.order.otp is not None]
         recent = None
         if otps:
@@ -235,50 +245,18 @@ async def _plan(
         raise GatewayError(codes.TITLE_INACTIVE)
     if order.otp is not None:
         _check_otp_limits(request, facts, now, limits)
-    left_out: list[Rejection] = []
-    accepted: list[NewMessage] = []
-    advertising = order.content_type == ADVERTISING
-    unconsented = facts.without_consent(order, account_id)
-    international = facts.international.get(account_id, False)
+    checks = _Checks.of(facts, order, account_id)
     lang = str(order.lang.value)
-    # What recipients of one country and length share: worked out once per request.
-    tariffs: dict[tuple[str, int, bool], tuple[int, Balance, str]] = {}
-    for at, r in enumerate(order.recipients):
-        if at and not at % _RECIPIENTS_AT_ONCE:
-            # A group's 100,000 messages are made a slice at a time, others served between.
-            await asyncio.sleep(0)
-        number, encoding = r.number, r.encoding
-        if facts.blocked and facts.is_blocked(account_id, number.digits, advertising):
-            left_out.append(Rejection(r.position, r.raw, codes.BLACKLISTED))
-            continue
-        domestic = number.domestic
-        if unconsented and number.digits in unconsented:
-            left_out.append(Rejection(r.position, r.raw, codes.NO_CONSENT))
-            continue
-        if not domestic and not international:
-            left_out.append(Rejection(r.position, r.raw, codes.INTERNATIONAL_DISABLED))
-            continue
-        tariff = (number.region, encoding.segments, domestic)
-        shared = tariffs.get(tariff)
-        if shared is None:
-            price = price_of(*tariff, facts.prices)
-            shared = tariffs[tariff] = (price.amount, price.balance, number.country)
-        cost, balance, country = shared
-        accepted.append(
-            NewMessage(
-                number.digits,
-                country,
-                number.operator,
-                encoding.transliterated or r.text,
-                encoding.label,
-                lang,
-                encoding.segments,
-                cost,
-                balance,
-            )
-        )
+    messages: Sequence[NewMessage]
+    if isinstance(order.recipients, Recipients):
+        prices = facts.prices.get(account_id, {})
+        messages, segments, left_out = await _columns(order.recipients, checks, prices, lang)
+    else:
+        prices = facts.prices.get(account_id, {})
+        messages, left_out = _one_by_one(order.recipients, checks, prices, lang)
+        segments = sum(m.segments for m in messages)
     rejected = order.rejected.plus(left_out)
-    if not accepted:
+    if not messages:
         shown = rejected.first(100)
         if not order.grouped:
             raise GatewayError(shown[0].result)
@@ -297,11 +275,165 @@ async def _plan(
         created_at=now,
         due_at=order.due_at,
         expires_at=order.expires_at,
-        messages=accepted,
+        messages=messages,
         grouped=order.grouped,
         total_recipients=order.total,
+        segments=segments,
     )
     return submission, rejected
+
+
+class _Checks(NamedTuple):
+    """Why an order's recipient may be left out: blacklisted, without İYS consent, abroad
+    without the switch (in that order). A tuple: made for every single send."""
+
+    facts: Facts
+    account_id: int
+    advertising: bool
+    no_consent: set[str] | None
+    international: bool
+
+    @classmethod
+    def of(cls, facts: Facts, order: Order, account_id: int) -> _Checks:
+        return cls(
+            facts,
+            account_id,
+            order.content_type == ADVERTISING,
+            facts.without_consent(order, account_id),
+            facts.international.get(account_id, False),
+        )
+
+    @property
+    def by_number(self) -> bool:
+        """Whether a number's digits can refuse it (a blacklist, consents to check)."""
+        return bool(self.facts.blocked or self.no_consent)
+
+    def refusal(self, digits: str, domestic: bool) -> ResultCode | None:
+        if self.facts.blocked and self.facts.is_blocked(self.account_id, digits, self.advertising):
+            return codes.BLACKLISTED
+        if self.no_consent and digits in self.no_consent:
+            return codes.NO_CONSENT
+        if not domestic and not self.international:
+            return codes.INTERNATIONAL_DISABLED
+        return None
+
+
+def _one_by_one(
+    recipients: Sequence[Recipient], checks: _Checks, prices: dict[str, int], lang: str
+) -> tuple[list[NewMessage], list[Rejection]]:
+    """The messages of a single send's (or an OTP's) recipients, and those left out."""
+    made: list[NewMessage] = []
+    left_out: list[Rejection] = []
+    for r in recipients:
+        number, encoding = r.number, r.encoding
+        refusal = checks.refusal(number.digits, number.domestic)
+        if refusal is not None:
+            left_out.append(Rejection(r.position, r.raw, refusal))
+            continue
+        price = price_of(number.region, encoding.segments, number.domestic, prices)
+        made.append(
+            NewMessage(
+                number.digits,
+                number.country,
+                number.operator,
+                encoding.transliterated or r.text,
+                encoding.label,
+                lang,
+                encoding.segments,
+                price.amount,
+                price.balance,
+            )
+        )
+    return made, left_out
+
+
+async def _columns(
+    recipients: Recipients, checks: _Checks, prices: dict[str, int], lang: str
+) -> tuple[MadeMessages, int, list[Rejection]]:
+    """A group's messages (made when they are read), their segments, and the recipients left
+    out."""
+    kept, left_out = await _kept(recipients, checks)
+    per_shape = [encoding.segments for encoding in recipients.shape_table]
+    segments = sum(map(per_shape.__getitem__, map(recipients.shapes.__getitem__, kept)))
+    return _messages(recipients, kept, prices, lang), segments, left_out
+
+
+async def _kept(recipients: Recipients, checks: _Checks) -> tuple[Sequence[int], list[Rejection]]:
+    """The rows of a group's recipients that go, and those left out."""
+    if not checks.by_number and (checks.international or not recipients.abroad()):
+        return range(len(recipients)), []  # the usual group: every row goes
+    domestic = [place.domestic for place in recipients.place_table]
+    digits, places = recipients.digits, recipients.places
+    kept = array("I")
+    left_out: list[Rejection] = []
+    for row in range(len(recipients)):
+        if row and not row % _RECIPIENTS_AT_ONCE:
+            # A group's 100,000 recipients are looked at a slice at a time, others served between.
+            await asyncio.sleep(0)
+        refusal = checks.refusal(str(digits[row]), domestic[places[row]])
+        if refusal is None:
+            kept.append(row)
+        else:
+            left_out.append(Rejection(recipients.positions[row], recipients.raw(row), refusal))
+    return kept, left_out
+
+
+def _messages(
+    recipients: Recipients, kept: Sequence[int], prices: dict[str, int], lang: str
+) -> MadeMessages:
+    """The messages of the rows kept, made when they are read."""
+    # What recipients of one country and operator, and one encoding, share: worked out once.
+    shared: dict[tuple[int, int], tuple[str, str | None, str, int, int, Balance]] = {}
+
+    def tariff(place_at: int, shape_at: int) -> tuple[str, str | None, str, int, int, Balance]:
+        number, encoding = recipients.place_table[place_at], recipients.shape_table[shape_at]
+        price = price_of(number.region, encoding.segments, number.domestic, prices)
+        made = (number.country, number.operator, encoding.label, encoding.segments)
+        shared[place_at, shape_at] = (*made, price.amount, price.balance)
+        return shared[place_at, shape_at]
+
+    digits, places, shapes = recipients.digits, recipients.places, recipients.shapes
+
+    def make(start: int, stop: int) -> list[NewMessage]:
+        rows = kept[start:stop]
+        made = []
+        for row, text in zip(rows, recipients.texts(rows), strict=True):
+            key = (places[row], shapes[row])
+            country, operator, label, segments, cost, balance = shared.get(key) or tariff(*key)
+            made.append(
+                NewMessage(
+                    str(digits[row]), country, operator, text, label, lang, segments, cost, balance
+                )
+            )
+        return made
+
+    return MadeMessages(len(kept), make)
+
+
+def _named_numbers(requests: list[SendRequest]) -> set[str] | None:
+    """The numbers of a batch for a look-up of its blacklists; None when there are too many to
+    name (a group), and the accounts' whole blacklists are read."""
+    if sum(len(r.order.recipients) for r in requests) > BLACKLIST_LOOKUP:
+        return None
+    return {number for r in requests for number in _digits(r.order.recipients)}
+
+
+def _digits(recipients: Sequence[Recipient]) -> Iterator[str]:
+    if isinstance(recipients, Recipients):
+        return recipients.digit_strings()
+    return (r.number.digits for r in recipients)
+
+
+def _domestic_digits(recipients: Sequence[Recipient]) -> Iterator[str]:
+    if isinstance(recipients, Recipients):
+        return recipients.domestic_digits()
+    return (r.number.digits for r in recipients if r.number.domestic)
+
+
+def _abroad(recipients: Sequence[Recipient]) -> bool:
+    if isinstance(recipients, Recipients):
+        return recipients.abroad()
+    return any(not r.number.domestic for r in recipients)
 
 
 async def _unconsented(
@@ -314,18 +446,34 @@ async def _unconsented(
     if not advertising:
         return {}
     brands = await consents.enforced(conn, {r.account_id for r in advertising})
-    wanted: dict[tuple[int, str], set[str]] = {}
+    wanted: dict[tuple[int, str], list[Sequence[Recipient]]] = {}
     for r in advertising:
         if r.account_id in brands:
-            wanted.setdefault((r.account_id, r.order.iys_recipient_type), set()).update(
-                rec.number.digits for rec in r.order.recipients if rec.number.domestic
+            wanted.setdefault((r.account_id, r.order.iys_recipient_type), []).append(
+                r.order.recipients
             )
     return {
-        (account_id, kind): await consents.unconsented(
-            conn, account_id, brands[account_id], kind, list(numbers)
+        (account_id, kind): await unconsented(
+            conn,
+            account_id,
+            brands[account_id],
+            kind,
+            (number for recipients in orders for number in _domestic_digits(recipients)),
         )
-        for (account_id, kind), numbers in wanted.items()
+        for (account_id, kind), orders in wanted.items()
     }
+
+
+async def unconsented(
+    conn: AsyncConnection, account_id: int, brand: str, kind: str, numbers: Iterable[str]
+) -> set[str]:
+    """Those of ``numbers`` (Turkish) without an ONAY in force for the brand, looked up a slice
+    at a time: a million numbers are never one list. A number given twice is named twice."""
+    missing: set[str] = set()
+    numbers = iter(numbers)
+    while chunk := list(islice(numbers, _CONSENTS_AT_ONCE)):
+        missing |= await consents.unconsented(conn, account_id, brand, kind, chunk)
+    return missing
 
 
 def _check_otp_limits(request: SendRequest, facts: Facts, now: datetime, limits: OtpLimits) -> None:
@@ -363,7 +511,7 @@ def _accepted(
     otp = order.otp
     return Accepted(
         sms_id=stored.group_id if stored.group_id is not None else stored.message_ids[0],
-        number_of_sms=sum(m.segments for m in accepted),
+        number_of_sms=submission.number_of_sms(),
         total_recipients=order.total,
         success_count=len(accepted),
         sms_lang=first.sms_lang,

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from ileti import codes
 from ileti.codes import GatewayError
-from ileti.domain.pricing import Balance
+from ileti.domain.pricing import Balance, amount_text
 from ileti.validation import quoted
 
 # Letters people type for one another in a title: case, and the Turkish letters of a keyboard
@@ -44,9 +44,7 @@ def unknown_title(given: str, owned: Iterable[str]) -> GatewayError:
 
 def amount(balance: Balance, value: int) -> str:
     """Credits as a count, the international balance in TRY."""
-    if balance is Balance.MAIN:
-        return f"{value:,} credit{'s' if value != 1 else ''}"
-    return f"{value / 100:,.2f} TRY"
+    return amount_text(balance, value)
 
 
 def insufficient(balance: Balance, needed: int, available: int) -> GatewayError:

@@ -44,7 +44,7 @@ from ileti.sending.refusals import amount, unknown_title
 from ileti.sending.results import Accepted
 from ileti.store.db import Database
 from ileti.store.messages import Payer, account_titles, payer
-from ileti.store.prices import country_prices
+from ileti.store.prices import prices_for
 from ileti.wakeups import Wakeups
 
 # A group's recipients are checked for this much CPU time, and this many at most, before the
@@ -132,7 +132,7 @@ class Sending:
                 raise GatewayError(codes.TITLE_INACTIVE)
             if draft.recipients_beyond(account.credits) is None:
                 return None
-            abroad = await _segments_abroad(conn, account)
+            abroad = await _segments_abroad(conn, caller.account_id, account)
         if abroad is None:
             return None
         capacity = account.credits + abroad
@@ -207,12 +207,12 @@ class Sending:
             return [(await self._store([request]))[0] for request in requests]
 
 
-async def _segments_abroad(conn: AsyncConnection, account: Payer) -> int | None:
-    """The most segments the international balance pays for at the lowest price (None: no
-    bound, a country is free), or 0 without the international switch."""
+async def _segments_abroad(conn: AsyncConnection, account_id: int, account: Payer) -> int | None:
+    """The most segments the international balance pays for at the account's lowest price
+    (None: no bound, a country is free), or 0 without the international switch."""
     if not account.international:
         return 0
-    cheapest = min((await country_prices(conn)).values())
+    cheapest = min((await prices_for(conn, {account_id}))[account_id].values())
     if cheapest <= 0:
         return None
     return account.international_kurus // cheapest

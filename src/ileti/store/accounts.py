@@ -59,6 +59,9 @@ _CREATE = Raw(
 _BY_ID = Raw(_ACCOUNT + " WHERE id = $1")
 _BY_NAME = Raw(_ACCOUNT + " WHERE name = $1")
 _ALL = Raw(_ACCOUNT + " ORDER BY id")
+_SET_LOW_BALANCE = Raw(
+    "UPDATE accounts SET low_balance_threshold = $2, low_balance_notified = FALSE WHERE id = $1"
+)
 _BALANCES = Raw("SELECT credits, international_kurus FROM accounts WHERE id = $1")
 _SET_STATUS = Raw("UPDATE accounts SET status = $2 WHERE id = $1")
 _SET_INTERNATIONAL = Raw("UPDATE accounts SET international_enabled = $2 WHERE id = $1")
@@ -149,6 +152,12 @@ async def balances(conn: AsyncConnection, account_id: int) -> tuple[int, int]:
     if row is None:
         raise NotFound(f"no account {account_id}")
     return row["credits"], row["international_kurus"]
+
+
+async def set_low_balance(conn: AsyncConnection, account_id: int, threshold: int | None) -> None:
+    """A new threshold is watched from the next movement of the balance on: one it is below
+    already is announced then."""
+    await _SET_LOW_BALANCE.run(conn, account_id, threshold)
 
 
 async def set_account_status(conn: AsyncConnection, account_id: int, active: bool) -> None:

@@ -16,7 +16,7 @@ from ileti.domain.keys import (
     normalise_networks,
     prefix_of,
 )
-from ileti.domain.permissions import Permission
+from ileti.domain.permissions import GRANTED_BY_DEFAULT, Permission
 from ileti.store.sql import Raw, Row, json_text, json_value, maybe_moment, moment
 
 
@@ -45,11 +45,18 @@ class KeyRecord:
 
 
 _PERMISSIONS = ", ".join(f"k.{p.value}" for p in Permission)
+# A reseller's suspension holds its customers too: a child is as active as its parent.
 _RECORD = (
-    "SELECT k.id, k.prefix, k.key_hash, k.account_id, a.status AS account_status,"
+    "SELECT k.id, k.prefix, k.key_hash, k.account_id,"
+    " CASE WHEN p.status IS NULL OR p.status = 'active' THEN a.status ELSE p.status END"
+    " AS account_status,"
     f" k.api_enabled, {_PERMISSIONS}, k.allowed_ips, k.per_minute, k.created_at, k.revoked_at,"
-    " a.credits, a.international_kurus"
+    # What the account spends: a shared-balance child spends its parent's.
+    " CASE WHEN a.shared_balance AND p.id IS NOT NULL THEN p.credits ELSE a.credits END"
+    " AS credits, CASE WHEN a.shared_balance AND p.id IS NOT NULL THEN p.international_kurus"
+    " ELSE a.international_kurus END AS international_kurus"
     " FROM api_keys AS k JOIN accounts AS a ON a.id = k.account_id"
+    " LEFT JOIN accounts AS p ON p.id = a.parent_id"
 )
 _BY_PREFIX = Raw(_RECORD + " WHERE k.prefix = $1")
 _OF_ACCOUNT = Raw(_RECORD + " WHERE k.account_id = $1 AND k.kind = 'api' ORDER BY k.id")
@@ -59,7 +66,9 @@ _PANEL_KEY = Raw("SELECT id FROM api_keys WHERE account_id = $1 AND kind = 'pane
 _CREATE_PANEL_KEY = Raw(
     "INSERT INTO api_keys (account_id, prefix, key_hash, kind, api_enabled, allowed_ips,"
     f" created_at, {', '.join(p.value for p in Permission)})"
-    " VALUES ($1, $2, '', 'panel', FALSE, '[]', $3, " + ", ".join("TRUE" for _ in Permission) + ")"
+    " VALUES ($1, $2, '', 'panel', FALSE, '[]', $3, "
+    + ", ".join("TRUE" if p in GRANTED_BY_DEFAULT else "FALSE" for p in Permission)
+    + ")"
 )
 _CREATE = Raw(
     "INSERT INTO api_keys (account_id, prefix, key_hash, api_enabled, allowed_ips, per_minute,"
@@ -68,6 +77,7 @@ _CREATE = Raw(
     + ", ".join(f"${n}" for n in range(8, 8 + len(Permission)))
     + ")"
 )
+_PARENT = Raw("SELECT parent_id FROM accounts WHERE id = $1")
 _REVOKE = Raw("UPDATE api_keys SET revoked_at = $2 WHERE id = $1")
 _SET_API_ENABLED = Raw("UPDATE api_keys SET api_enabled = $2 WHERE id = $1")
 
@@ -96,13 +106,20 @@ async def create_key(
     now: datetime,
     *,
     deny: set[Permission] | None = None,
+    allow: set[Permission] | None = None,
     allow_ips: list[str] | None = None,
     per_minute: int | None = None,
 ) -> tuple[str, KeyRecord]:
-    """A new key; the plain key is returned here and is never recoverable afterwards."""
+    """A new key; the plain key is returned here and is never recoverable afterwards. It holds
+    the permissions granted by default and those in ``allow``, less those in ``deny``."""
     if per_minute is not None and per_minute < 0:
         raise ValueError("per-minute limit cannot be negative")
-    deny = deny or set()
+    granted = (GRANTED_BY_DEFAULT | (allow or set())) - (deny or set())
+    if Permission.MANAGE_SUBACCOUNTS in granted:
+        row = await _PARENT.first(conn, account_id)
+        if row is not None and row["parent_id"] is not None:
+            # One level: a reseller's customer has no customers of its own.
+            raise ValueError("a child account's key cannot manage subaccounts")
     key = new_key()
     await _CREATE.run(
         conn,
@@ -113,7 +130,7 @@ async def create_key(
         json_text(normalise_networks(allow_ips or [])),
         per_minute,
         now,
-        *(p not in deny for p in Permission),
+        *(p in granted for p in Permission),
     )
     record = await find_key(conn, key[:PREFIX_LENGTH])
     return key, record

@@ -16,8 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.domain.pricing import Balance
+from ileti.domain.webhooks import EventType, make_event
+from ileti.store import webhooks as outbox
 from ileti.store.models import LedgerEntry, table_of
-from ileti.store.sql import Insert, Raw
+from ileti.store.sql import Insert, Raw, Row
 
 
 class EntryKind(StrEnum):
@@ -25,6 +27,8 @@ class EntryKind(StrEnum):
     DEBIT = "debit"
     REFUND = "refund"
     ADJUSTMENT = "adjustment"
+    # Credits moved between a reseller and its child: an entry on each side, one transfer id.
+    TRANSFER = "transfer"
 
 
 class InsufficientBalance(Exception):
@@ -66,6 +70,8 @@ async def post(
     if not rows:
         raise await _insufficient(conn, account_id, balance, -amount)
     balance_after = rows[0]["balance_after"]
+    if balance is Balance.MAIN:
+        await _watch(conn, account_id, rows[0], now)
     entry = (account_id, balance.value, amount, balance_after, kind.value, reference, now)
     try:
         [entered] = await _ENTER_ONE.rows(conn, *entry, note)
@@ -92,6 +98,8 @@ async def post_many(
     rows = await _MOVE[balance].rows(conn, account_id, total)
     if not rows:
         raise await _insufficient(conn, account_id, balance, -total)
+    if balance is Balance.MAIN:
+        await _watch(conn, account_id, rows[0], now)
     running = rows[0]["balance_after"] - total
     afters: list[int] = []
     postings = []
@@ -115,16 +123,54 @@ async def _insufficient(
 
 
 # The balance moves only where it stays at zero or above; no row back means it could not.
+# The main balance comes back with the account's low-balance threshold, to watch it.
 _MOVE = {
     balance: Raw(
         f"UPDATE accounts SET {column} = {column} + $2"
-        f" WHERE id = $1 AND {column} + $2 >= 0 RETURNING {column} AS balance_after"
+        f" WHERE id = $1 AND {column} + $2 >= 0 RETURNING {column} AS balance_after{watched}"
     )
-    for balance, column in (
-        (Balance.MAIN, "credits"),
-        (Balance.INTERNATIONAL, "international_kurus"),
+    for balance, column, watched in (
+        (
+            Balance.MAIN,
+            "credits",
+            ", low_balance_threshold AS threshold, low_balance_notified AS notified",
+        ),
+        (Balance.INTERNATIONAL, "international_kurus", ""),
     )
 }
+_NOTIFIED = Raw("UPDATE accounts SET low_balance_notified = $2 WHERE id = $1")
+_WATCHERS = Raw(
+    "SELECT id FROM api_keys WHERE account_id = $1 AND kind = 'api' AND revoked_at IS NULL"
+    " AND webhook IS NOT NULL"
+)
+
+
+async def _watch(conn: AsyncConnection, account_id: int, moved: Row, now: datetime) -> None:
+    """Going below the account's low-balance threshold raises ``account.low_balance`` to its
+    keys that want it, once: it is raised again only after the balance went back up to it."""
+    threshold = moved["threshold"]
+    if threshold is None:
+        return
+    credits = moved["balance_after"]
+    below = credits < threshold
+    if below == bool(moved["notified"]):
+        return
+    await _NOTIFIED.run(conn, account_id, below)
+    if not below:
+        return
+    keys = [row["id"] for row in await _WATCHERS.rows(conn, account_id)]
+    settings = await outbox.configs(conn, keys)
+    data = {"account_id": account_id, "credits": credits, "threshold": threshold}
+    await outbox.add(
+        conn,
+        [
+            make_event(key_id, EventType.ACCOUNT_LOW_BALANCE, data, now)
+            for key_id, config in sorted(settings.items())
+            if config.wants(EventType.ACCOUNT_LOW_BALANCE)
+        ],
+    )
+
+
 _HELD = {
     balance: Raw(f"SELECT {column} AS held FROM accounts WHERE id = $1")
     for balance, column in (

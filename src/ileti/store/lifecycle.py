@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.domain.lifecycle import CANCELLED, ON_THEIR_WAY, SUBMITTED, MessageStatus, Move
 from ileti.domain.pricing import Balance
-from ileti.store import ledger, queue
+from ileti.store import ledger, payers, queue
 from ileti.store import webhooks as outbox
 from ileti.store.ledger import EntryKind
 from ileti.store.message_span import MAX_ID
@@ -161,11 +161,12 @@ async def finish(
         )
     ]
     if move.target.refunded:
+        paid_by = await payers.payers(conn, {row.account_id for row in rows if row.cost})
         for row in rows:
             if row.cost:
                 await ledger.post(
                     conn,
-                    row.account_id,
+                    paid_by[row.account_id].payer_id,
                     Balance(row.cost_balance),
                     row.cost,
                     EntryKind.REFUND,
@@ -210,8 +211,9 @@ async def cancel(
             refunds.setdefault(Balance(row.cost_balance), []).append(
                 (row.cost, f"message:{row.id}")
             )
+    payer_id = (await payers.payers(conn, [account_id]))[account_id].payer_id
     for balance, entries in sorted(refunds.items()):
-        await ledger.post_many(conn, account_id, balance, EntryKind.REFUND, entries, now)
+        await ledger.post_many(conn, payer_id, balance, EntryKind.REFUND, entries, now)
     await outbox.announce(conn, moved, CANCELLED.target, None, now)
     return moved
 

@@ -7,17 +7,17 @@ queued, and a refused request leaves no trace.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.domain.clock import to_ms
 from ileti.domain.lifecycle import MessageStatus
 from ileti.domain.pricing import Balance
-from ileti.store import ledger
+from ileti.store import ledger, payers
 from ileti.store.ledger import EntryKind, InsufficientBalance
 from ileti.store.models import Group, Message, QueueEntry, table_of
 from ileti.store.sql import POSTGRES_ONLY, Insert, Raw, by_dialect, connector_of
@@ -48,10 +48,54 @@ class Submission:
     created_at: datetime
     due_at: datetime
     expires_at: datetime
-    messages: Sequence[NewMessage]
+    messages: Sequence[NewMessage]  # a group's are ``MadeMessages``
     # A group row (and a group id) for /group/* requests.
     grouped: bool = False
     total_recipients: int = 1
+    segments: int | None = None  # of all the messages, when the caller counted them
+
+    def number_of_sms(self) -> int:
+        if self.segments is not None:
+            return self.segments
+        return sum(m.segments for m in self.messages)
+
+
+class MadeMessages(Sequence[NewMessage]):
+    """Messages made when they are read, a slice at a time (``make(start, stop)``): a group of
+    a million is stored without a million ``NewMessage``s held at once."""
+
+    __slots__ = ("_count", "_make")
+
+    def __init__(self, count: int, make: Callable[[int, int], list[NewMessage]]) -> None:
+        self._count = count
+        self._make = make
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> NewMessage: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[NewMessage]: ...
+
+    def __getitem__(self, index: int | slice) -> NewMessage | list[NewMessage]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._count)
+            if step != 1:
+                return [self[at] for at in range(start, stop, step)]
+            return self._make(start, stop) if start < stop else []
+        at = index + self._count if index < 0 else index
+        if not 0 <= at < self._count:
+            raise IndexError(index)
+        return self._make(at, at + 1)[0]
+
+    def __iter__(self) -> Iterator[NewMessage]:
+        for start in range(0, self._count, _MADE_AT_ONCE):
+            yield from self._make(start, min(start + _MADE_AT_ONCE, self._count))
+
+
+_MADE_AT_ONCE = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +114,12 @@ _WHOLE_BLACKLISTS = Raw(
 _BLACKLISTED = Raw(_WHOLE_BLACKLISTS.postgres + " AND number = ANY($2)")
 _INTERNATIONAL = Raw("SELECT id, international_enabled FROM accounts WHERE id = ANY($1)")
 _ACCOUNT_TITLES = Raw("SELECT account_id, title FROM sender_ids WHERE account_id = ANY($1)")
+# The balances are the payer's: a shared-balance child spends its parent's.
 _PAYER = Raw(
-    "SELECT a.credits, a.international_kurus, a.international_enabled, s.status AS title_status"
-    " FROM accounts a LEFT JOIN sender_ids s ON s.account_id = a.id AND s.title = $2"
+    "SELECT p.credits, p.international_kurus, a.international_enabled, s.status AS title_status"
+    " FROM accounts a JOIN accounts p ON p.id = CASE WHEN a.shared_balance"
+    " AND a.parent_id IS NOT NULL THEN a.parent_id ELSE a.id END"
+    " LEFT JOIN sender_ids s ON s.account_id = a.id AND s.title = $2"
     " WHERE a.id = $1"
 )
 # Ids: a PostgreSQL sequence gives them one by one (other processes draw from it too); on
@@ -94,18 +141,25 @@ async def title_statuses(
     return {(row["account_id"], row["title"]): row["status"] for row in rows}
 
 
+# Numbers a blacklist lookup names; beyond them the accounts' whole blacklists are read.
+BLACKLIST_LOOKUP = 500
+
+
 async def blacklisted(
-    conn: AsyncConnection, account_ids: set[int], numbers: set[str]
+    conn: AsyncConnection, account_ids: set[int], numbers: set[str] | None
 ) -> set[tuple[int, str, str]]:
-    """(account, number, scope) for those of ``numbers`` these accounts have blacklisted."""
-    # A short list is looked up; against a long one (a big group) the account's whole
-    # blacklist is read once instead.
-    if len(numbers) <= 500:
+    """(account, number, scope) for those of ``numbers`` these accounts have blacklisted;
+    every one they have when ``numbers`` is None (a big group names too many)."""
+    # A short list is looked up; against a long one the accounts' whole blacklists are read
+    # once instead.
+    if numbers is not None and len(numbers) <= BLACKLIST_LOOKUP:
         rows = await _BLACKLISTED.rows(conn, account_ids, numbers)
     else:
         rows = await _WHOLE_BLACKLISTS.rows(conn, account_ids)
     return {
-        (row["account_id"], row["number"], row["scope"]) for row in rows if row["number"] in numbers
+        (row["account_id"], row["number"], row["scope"])
+        for row in rows
+        if numbers is None or row["number"] in numbers
     }
 
 
@@ -227,19 +281,23 @@ def _debits(
 async def _debit(
     conn: AsyncConnection, planned: list[tuple[Submission, int | None, list[int]]], now: datetime
 ) -> dict[int, InsufficientBalance]:
-    """Debit every request; returns the ones refused for want of balance."""
+    """Debit every request from its payer (its account, or a shared-balance child's parent);
+    returns the ones refused for want of balance or of the child's daily cap."""
+    payer_of = await payers.payers(conn, {submission.account_id for submission, _, _ in planned})
     by_balance: dict[tuple[int, Balance], list[tuple[int, int, str]]] = {}
-    for index, (submission, group_id, message_ids) in enumerate(planned):
-        for balance, amount, reference in _debits(submission, group_id, message_ids):
-            by_balance.setdefault((submission.account_id, balance), []).append(
-                (index, amount, reference)
-            )
-    refused: dict[int, InsufficientBalance] = {}
     short: list[int] = []
-    for (account_id, balance), entries in by_balance.items():
+    for index, (submission, group_id, message_ids) in enumerate(planned):
+        payer = payer_of[submission.account_id]
+        if payer.daily_cap is not None:
+            short.append(index)  # counted against its day one request at a time, below
+            continue
+        for balance, amount, reference in _debits(submission, group_id, message_ids):
+            by_balance.setdefault((payer.payer_id, balance), []).append((index, amount, reference))
+    refused: dict[int, InsufficientBalance] = {}
+    for (payer_id, balance), entries in by_balance.items():
         try:
             await ledger.post_many(
-                conn, account_id, balance, EntryKind.DEBIT, [(a, r) for _, a, r in entries], now
+                conn, payer_id, balance, EntryKind.DEBIT, [(a, r) for _, a, r in entries], now
             )
         except InsufficientBalance:
             short += [index for index, _, _ in entries]
@@ -247,21 +305,30 @@ async def _debit(
     # as many are accepted as the balance covers.
     for index in sorted(set(short)):
         submission, group_id, message_ids = planned[index]
+        payer = payer_of[submission.account_id]
         try:
             async with conn.begin_nested():
                 for balance, amount, reference in _debits(submission, group_id, message_ids):
+                    if payer.daily_cap is not None and balance is Balance.MAIN:
+                        await _within_cap(conn, payer, -amount, now)
                     await ledger.post(
-                        conn,
-                        submission.account_id,
-                        balance,
-                        amount,
-                        EntryKind.DEBIT,
-                        reference,
-                        now,
+                        conn, payer.payer_id, balance, amount, EntryKind.DEBIT, reference, now
                     )
         except InsufficientBalance as exc:
             refused[index] = exc
     return refused
+
+
+async def _within_cap(
+    conn: AsyncConnection, payer: payers.Payer, credits: int, now: datetime
+) -> None:
+    """Count a shared child's credits against its day, or refuse them with what is left."""
+    if await payers.spend(conn, payer, credits, now) is None:
+        spent = await payers.spent_today(conn, payer.account_id, now)
+        assert payer.daily_cap is not None
+        raise InsufficientBalance(
+            payer.account_id, Balance.MAIN, credits, max(payer.daily_cap - spent, 0)
+        )
 
 
 _GROUP_COLUMNS = (
@@ -314,7 +381,7 @@ async def _insert(
             s.title,
             s.total_recipients,
             len(s.messages),
-            sum(m.segments for m in s.messages),
+            s.number_of_sms(),
             stamp(s.created_at),
         )
         for s, group_id, _ in stored

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy import text as sql_text
 from sqlalchemy import true as sa_true
 from sqlalchemy.engine import Dialect
@@ -93,6 +94,54 @@ class Account(Base):
         Boolean, default=True, server_default=sa_true()
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A reseller's customer: its parent (one level: a child has no children). No foreign key:
+    # SQLite could add one only by rebuilding the table, and accounts are never deleted.
+    parent_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    # A child that spends its parent's balance (its own stays at zero), within ``daily_cap``
+    # credits an Istanbul day when one is set.
+    shared_balance: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    daily_cap: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Below this many credits, an ``account.low_balance`` event (once per crossing).
+    low_balance_threshold: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    low_balance_notified: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false()
+    )
+
+
+class AccountPrice(Base):
+    """An account's own price per segment for a country (kuruş), over the installation's."""
+
+    __tablename__ = "account_prices"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    region: Mapped[str] = mapped_column(String(2), primary_key=True)
+    kurus: Mapped[int] = mapped_column(Integer)
+
+
+class DailySpending(Base):
+    """Credits a shared-balance child spent of its parent's balance on an Istanbul day."""
+
+    __tablename__ = "daily_spending"
+
+    account_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    credits: Mapped[int] = mapped_column(BigInteger)
+
+
+class Transfer(Base):
+    """Credits moved between a reseller and its child: two ledger entries with its id."""
+
+    __tablename__ = "transfers"
+    __table_args__ = (Index("ix_transfers_parent_id_created_at", "parent_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    parent_id: Mapped[int] = mapped_column(Integer)
+    child_id: Mapped[int] = mapped_column(Integer)
+    balance: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    # to_child | from_child
+    direction: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ApiKey(Base):
@@ -117,6 +166,10 @@ class ApiKey(Base):
     kind: Mapped[str] = mapped_column(String(8), default="api", server_default="api")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # A reseller's key: manages its child accounts (never granted by default).
+    manage_subaccounts: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false()
+    )
 
 
 class SenderId(Base):

@@ -17,6 +17,12 @@ class UserRecord:
     account_id: int
     account_name: str
     account_status: str
+    # Where the account stands, for the panel's frame: a reseller's customer or not, and its
+    # main balance against its low-balance threshold.
+    account_parent_id: int | None
+    account_shared_balance: bool
+    account_credits: int
+    account_low_balance_threshold: int | None
     email: str
     role: str
     password_hash: str
@@ -27,10 +33,16 @@ class UserRecord:
 
 
 _record = reader(UserRecord)
+# A reseller's suspension holds its customers' users too: a child is as active as its parent.
 _SELECT = (
-    "SELECT u.id, u.account_id, a.name AS account_name, a.status AS account_status, u.email,"
+    "SELECT u.id, u.account_id, a.name AS account_name,"
+    " CASE WHEN p.status IS NULL OR p.status = 'active' THEN a.status ELSE p.status END"
+    " AS account_status, a.parent_id AS account_parent_id,"
+    " a.shared_balance AS account_shared_balance, a.credits AS account_credits,"
+    " a.low_balance_threshold AS account_low_balance_threshold, u.email,"
     " u.role, u.password_hash, u.totp_secret, u.totp_enabled, u.created_at"
     " FROM users AS u JOIN accounts AS a ON a.id = u.account_id"
+    " LEFT JOIN accounts AS p ON p.id = a.parent_id"
 )
 _BY_EMAIL = Raw(_SELECT + " WHERE u.email = $1")
 _BY_ID = Raw(_SELECT + " WHERE u.id = $1")

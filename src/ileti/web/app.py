@@ -22,6 +22,7 @@ from ileti.web.routes import (
     campaigns,
     consents,
     contacts,
+    customers,
     dashboard,
     keys,
     send,
@@ -42,6 +43,7 @@ AREAS = (
     titles,
     keys,
     billing,
+    customers,
     users,
     audit,
 )

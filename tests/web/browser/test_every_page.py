@@ -28,6 +28,10 @@ PAGES = {
     "consents-search": "/panel/consents?number=0532+123+45+67",
     "titles": "/panel/titles",
     "billing": "/panel/billing",
+    "customers": "/panel/customers",
+    "customer-new": "/panel/customers/new",
+    "customer": "/panel/customers/{customer_id}",
+    "customer-suspend": "/panel/customers/{customer_id}/suspend",
     "keys": "/panel/keys",
     "users": "/panel/users",
     "audit": "/panel/audit",
@@ -90,6 +94,33 @@ def consents(gateway: PanelGateway, tmp_path_factory: pytest.TempPathFactory) ->
     assert added["result"] and added["accepted"] == 3, added
 
 
+@pytest.fixture(scope="module")
+def customer(gateway: PanelGateway) -> int:
+    """Customers of the demo account, made through the reseller API: one with credits of its
+    own, a price of its own and a day's sends, one sharing the demo's balance under a cap."""
+    key = gateway.ileti("key", "create", "demo", "--allow", "manage_subaccounts").split()[-1]
+
+    def call(path: str, **body: object) -> dict:
+        answer = httpx.post(f"{gateway.base}{path}", json={"api_key": key, **body}).json()
+        assert answer["result"], answer
+        return answer
+
+    made = call("/reseller/account/create", name="Kuzey Yazılım")["account"]
+    call("/reseller/account/create", name="Güney Market", shared_balance=True, daily_cap=500)
+    call("/reseller/transfer", account=made["id"], credits=250, direction="to_child")
+    call("/reseller/price/set", account=made["id"], region="DE", price=1.95)
+    call("/reseller/user/add", account=made["id"], email="sahip@kuzey.test", role="owner")
+    gateway.ileti("title", "add", made["name"], "KUZEY", "--active")
+    child_key = call("/reseller/key/create", account=made["id"])["key"]
+    for text in ("Siparişiniz yola çıktı.", "Randevunuz yarın 10:00'da. " * 8):
+        sent = httpx.post(
+            f"{gateway.base}/sms/send",
+            json={"api_key": child_key, "title": "KUZEY", "sentto": "905321234567", "text": text},
+        ).json()
+        assert sent["result"], sent
+    return int(made["id"])
+
+
 def _violations(page: Page) -> list[str]:
     found = Axe().run(page).response["violations"]
     return [
@@ -103,7 +134,7 @@ def _violations(page: Page) -> list[str]:
 @pytest.mark.parametrize("window", ["narrow", "wide"])
 @pytest.mark.usefixtures("consents")
 def test_every_page_reads_well(
-    page: Page, gateway: PanelGateway, sent: dict[str, int], lang: str, window: str
+    page: Page, gateway: PanelGateway, sent: dict[str, int], customer: int, lang: str, window: str
 ) -> None:
     page.set_viewport_size(NARROW if window == "narrow" else WIDE)
     page.goto(f"{gateway.base}/panel/lang/{lang}?next=/panel/login")
@@ -113,7 +144,7 @@ def test_every_page_reads_well(
     expect(page.get_by_test_id("balance-main")).to_be_visible()
     problems: dict[str, list[str]] = {}
     for name, path in PAGES.items():
-        answer = page.goto(gateway.base + path.format(**sent))
+        answer = page.goto(gateway.base + path.format(**sent, customer_id=customer))
         assert answer is not None
         expected = 404 if name == "not-found" else 200
         assert answer.status == expected, f"{path}: {answer.status}"
@@ -131,3 +162,28 @@ def test_every_page_reads_well(
         # No English left on the Turkish dashboard's menu.
         menu = page.locator("nav.side").inner_text()
         assert not re.search(r"\b(Dashboard|Send SMS|Contacts|Billing)\b", menu), menu
+
+
+@pytest.mark.parametrize("lang", ["tr", "en"])
+@pytest.mark.parametrize("window", ["narrow", "wide"])
+def test_the_low_balance_banner_reads_well(
+    page: Page, gateway: PanelGateway, lang: str, window: str
+) -> None:
+    """Below its threshold every page says so: the banner fits a phone and passes axe."""
+    page.set_viewport_size(NARROW if window == "narrow" else WIDE)
+    page.goto(f"{gateway.base}/panel/lang/{lang}?next=/panel/login")
+    log_in(page, gateway)
+    expect(page.get_by_test_id("balance-main")).to_be_visible()
+    gateway.ileti("account", "set", "demo", "--low-balance", "1000000000")
+    try:
+        for name, path in (("low-balance", "/panel/"), ("low-balance-billing", "/panel/billing")):
+            page.goto(gateway.base + path)
+            expect(page.get_by_test_id("low-balance")).to_be_visible()
+            shoot(page, name)
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 1, f"{path}: {overflow}px wider than the window"
+            assert _violations(page) == []
+    finally:
+        gateway.ileti("account", "set", "demo", "--no-low-balance")

@@ -26,4 +26,9 @@ TR = {
     "User removed": "Kullanıcı silindi",
     "Personal data exported": "Kişisel veriler dışa aktarıldı",
     "Personal data erased": "Kişisel veriler silindi",
+    "Customer account created": "Müşteri hesabı oluşturuldu",
+    "Customer account suspended": "Müşteri hesabı askıya alındı",
+    "Customer account reactivated": "Müşteri hesabı yeniden etkinleştirildi",
+    "Customer's price set": "Müşteri fiyatı belirlendi",
+    "Customer's price reset": "Müşteri fiyatı sıfırlandı",
 }

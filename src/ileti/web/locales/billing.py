@@ -9,6 +9,7 @@ TR = {
     "Sending": "Gönderim",
     "Refund": "İade",
     "Adjustment": "Düzeltme",
+    "Transfer": "Aktarım",
     "Time": "Zaman",
     "Entry": "Hareket",
     "Amount": "Tutar",

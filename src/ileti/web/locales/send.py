@@ -109,6 +109,12 @@ TR = {
     "A field is missing or invalid.": "Bir alan eksik ya da geçersiz.",
     "Invalid or past schedule.": "Geçersiz ya da geçmiş bir gönderim zamanı.",
     "Recipient is blacklisted.": "Alıcı kara listede.",
+    "Recipients (İYS)": "Alıcılar (İYS)",
+    "Individuals (BIREYSEL)": "Bireyler (BIREYSEL)",
+    "Traders (TACIR)": "Tacirler (TACIR)",
+    "Advertising goes only to numbers with this kind of İYS consent.": (
+        "Reklam iletileri yalnızca bu türden İYS onayı olan numaralara gider."
+    ),
     "No İYS consent for a commercial (Advertising) message.": (
         "Ticari (reklam) ileti için İYS onayı yok."
     ),

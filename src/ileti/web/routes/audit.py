@@ -23,6 +23,11 @@ ACTIONS = {
     "user.remove": "User removed",
     "privacy.export": "Personal data exported",
     "privacy.erase": "Personal data erased",
+    "child.create": "Customer account created",
+    "child.suspend": "Customer account suspended",
+    "child.reactivate": "Customer account reactivated",
+    "child.price.set": "Customer's price set",
+    "child.price.reset": "Customer's price reset",
 }
 
 

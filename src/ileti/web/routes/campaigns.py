@@ -67,6 +67,7 @@ class CampaignForm:
     phone_column: str = ""
     sms_lang: str = "auto"
     content_type: str = "0"
+    iys_recipient_type: str = "BIREYSEL"
     name: str = ""
     scheduled_at: str = ""
     # The sheet and header the phone column was chosen under: another reading of the file has
@@ -84,6 +85,7 @@ class CampaignForm:
             phone_column=screen.field("phone_column"),
             sms_lang=screen.field("sms_lang", "auto"),
             content_type=screen.field("content_type", "0"),
+            iys_recipient_type=screen.field("iys_recipient_type", "BIREYSEL"),
             name=screen.field("name").strip(),
             scheduled_at=screen.field("scheduled_at").strip(),
             read_as=screen.field("read_as"),
@@ -103,6 +105,7 @@ class CampaignForm:
             header=self.header,
             sms_lang=self.sms_lang,
             content_type=_whole_or_given(self.content_type),
+            iys_recipient_type=self.iys_recipient_type,
         )
 
     def schedule(self) -> Schedule:
@@ -118,6 +121,7 @@ class CampaignForm:
             "phone_column": preview.phone_column,
             "sms_lang": self.sms_lang,
             "content_type": self.content_type,
+            "iys_recipient_type": self.iys_recipient_type,
             "name": self.name,
             "scheduled_at": self.scheduled_at,
             "read_as": _reading(preview.sheet or "", self.header),
@@ -361,6 +365,7 @@ async def rejects(screen: Screen) -> Response:
         phone_column=query.get("phone_column", ""),
         sms_lang=query.get("sms_lang", "auto"),
         content_type=query.get("content_type", "0"),
+        iys_recipient_type=query.get("iys_recipient_type", "BIREYSEL"),
         read_as=query.get("read_as", ""),
     )
     try:

@@ -15,7 +15,7 @@ from ileti.accounts.keys import NotANetwork
 from ileti.accounts.webhooks import KeyWebhook, PrivateReceiver, WebhookChange
 from ileti.codes import GatewayError
 from ileti.domain.errors import NotFound
-from ileti.domain.permissions import Permission
+from ileti.domain.permissions import GRANTED_BY_DEFAULT, Permission
 from ileti.domain.webhooks import EventType
 from ileti.web.pages import Screen, page
 
@@ -25,9 +25,19 @@ PERMISSION_NAMES = {
     Permission.SEND_BULK_SMS: "Bulk SMS",
     Permission.CHECK_BALANCE: "Balance",
     Permission.CHECK_SMS_STATUS: "SMS status",
+    Permission.MANAGE_SUBACCOUNTS: "Manage customer accounts",
 }
 # What a webhook can ask for; the test event always goes.
 EVENTS = tuple(e for e in EventType if e is not EventType.KEY_TEST)
+
+
+def _offered(screen: Screen) -> dict[Permission, str]:
+    """The permissions a key of this account may hold: a reseller's customer has no customers
+    to manage."""
+    if screen.user.is_customer:
+        managing = Permission.MANAGE_SUBACCOUNTS
+        return {p: name for p, name in PERMISSION_NAMES.items() if p is not managing}
+    return PERMISSION_NAMES
 
 
 def _key_id(screen: Screen) -> int:
@@ -45,7 +55,7 @@ def _at(ms: int | None) -> datetime | None:
 async def keys(screen: Screen) -> Response:
     if screen.form is None:
         return await _keys_page(screen)
-    chosen = {p for p in Permission if screen.field(p.value)}
+    chosen = {p for p in _offered(screen) if screen.field(p.value)}
     allowed_ips = [
         line.strip() for line in screen.field("allowed_ips").splitlines() if line.strip()
     ]
@@ -79,12 +89,12 @@ async def keys(screen: Screen) -> Response:
 
 
 async def _keys_page(screen: Screen, status: int = 200, **context: Any) -> Response:
-    context.setdefault("form", {"chosen": set(Permission), "allowed_ips": "", "per_minute": ""})
+    context.setdefault("form", {"chosen": GRANTED_BY_DEFAULT, "allowed_ips": "", "per_minute": ""})
     return screen.render(
         "keys/list.html",
         status=status,
         keys=await screen.services.keys.of_account(screen.account_id),
-        permissions=PERMISSION_NAMES,
+        permissions=_offered(screen),
         default_per_minute=screen.services.settings.default_per_minute,
         done=screen.query.get("done", ""),
         **context,

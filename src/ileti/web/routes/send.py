@@ -75,6 +75,7 @@ class SendForm:
 
     title: str = ""
     content_type: str = "0"
+    iys_recipient_type: str = "BIREYSEL"
     text: str = ""
     sms_lang: str = DEFAULT_LANG
     sentto: str = ""
@@ -88,6 +89,7 @@ class SendForm:
         return cls(
             title=screen.field("title"),
             content_type=screen.field("content_type", "0"),
+            iys_recipient_type=screen.field("iys_recipient_type", "BIREYSEL"),
             # Browsers post a textarea's line breaks as CRLF; the user typed one character.
             text=screen.field("text").replace("\r\n", "\n"),
             sms_lang=screen.field("sms_lang", DEFAULT_LANG),
@@ -121,6 +123,7 @@ class SendForm:
         return {
             "title": self.title,
             "content_type": self.content_type,
+            "iys_recipient_type": self.iys_recipient_type,
             "text": self.text,
             "sms_lang": self.sms_lang,
             "sentto": list(numbers),
@@ -169,7 +172,8 @@ async def _counter(screen: Screen, text: str, lang: SmsLang, numbers: Sequence[s
     if measured.encoding is not None and measured.encoding.transliterated is not None:
         pairs = replaced_letters(text, measured.encoding.transliterated)
         letters = ", ".join(f"{a}→{b}" for a, b in pairs)
-    cost = measured.cost_abroad(await services.prices.table()) if measured.abroad else 0
+    prices = await services.resellers.prices(screen.account_id) if measured.abroad else {}
+    cost = measured.cost_abroad(prices) if measured.abroad else 0
     balances = await services.accounts.balances(screen.account_id)
     return Counter(measured, key, name, letters, cost, balances.credits)
 
@@ -261,6 +265,7 @@ async def _send(screen: Screen, form: SendForm, numbers: list[str]) -> Accepted:
             sms_lang=form.sms_lang,
             content_type=content_type,
             schedule=form.schedule(),
+            iys_recipient_type=form.iys_recipient_type,
         )
         return await sending.single(caller, single, identity)
     group = GroupSend(
@@ -270,6 +275,7 @@ async def _send(screen: Screen, form: SendForm, numbers: list[str]) -> Accepted:
         sms_lang=form.sms_lang,
         content_type=content_type,
         schedule=form.schedule(),
+        iys_recipient_type=form.iys_recipient_type,
     )
     return await sending.group(caller, group, identity)
 
