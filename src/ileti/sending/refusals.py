@@ -42,16 +42,11 @@ def unknown_title(given: str, owned: Iterable[str]) -> GatewayError:
     )
 
 
-def amount(balance: Balance, value: int) -> str:
-    """Credits as a count, the international balance in TRY."""
-    return amount_text(balance, value)
-
-
 def insufficient(balance: Balance, needed: int, available: int) -> GatewayError:
     """TS-1027 with what the messages need and what the balance has."""
     which = "main balance" if balance is Balance.MAIN else "international balance"
     return GatewayError(
         codes.INSUFFICIENT_BALANCE,
-        f"Insufficient balance: the messages need {amount(balance, needed)};"
-        f" the account's {which} has {amount(balance, available)}.",
+        f"Insufficient balance: the messages need {amount_text(balance, needed)};"
+        f" the account's {which} has {amount_text(balance, available)}.",
     )

@@ -24,7 +24,7 @@ from ileti import codes
 from ileti.codes import GatewayError
 from ileti.config import Settings
 from ileti.domain.clock import SYSTEM_CLOCK, Clock
-from ileti.domain.pricing import Balance
+from ileti.domain.pricing import Balance, amount_text
 from ileti.sending import cancelling
 from ileti.sending.acceptance import OtpLimits, SendRequest, accept_batch, kept_answer
 from ileti.sending.batching import Batcher
@@ -40,7 +40,7 @@ from ileti.sending.orders import (
     group_draft,
     single_order,
 )
-from ileti.sending.refusals import amount, unknown_title
+from ileti.sending.refusals import unknown_title
 from ileti.sending.results import Accepted
 from ileti.store.db import Database
 from ileti.store.messages import Payer, account_titles, payer
@@ -139,14 +139,14 @@ class Sending:
         recipients = draft.recipients_beyond(capacity)
         if recipients is None:
             return None
-        held = amount(Balance.MAIN, account.credits)
+        held = amount_text(Balance.MAIN, account.credits)
         if abroad:
-            held += f" and {amount(Balance.INTERNATIONAL, account.international_kurus)}"
+            held += f" and {amount_text(Balance.INTERNATIONAL, account.international_kurus)}"
             held += f" (at most {abroad:,} segments abroad)"
         needed = (
             "each recipient needs at least 1 credit (a segment)"
             if capacity == 0
-            else f"{recipients:,} recipients need at least {amount(Balance.MAIN, recipients)}"
+            else f"{recipients:,} recipients need at least {amount_text(Balance.MAIN, recipients)}"
             " (a segment each)"
         )
         raise GatewayError(
