@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from ileti.domain.clock import utcnow
 from ileti.domain.pricing import Balance
 from ileti.store import accounts, ledger
 from ileti.store.db import Database
 from ileti.store.ledger import DuplicateEntry, EntryKind, InsufficientBalance
+from ileti.store.messages import NewMessage, Stored, Submission, store_many
 from ileti.store.models import LedgerEntry
 
 
@@ -120,3 +122,73 @@ async def test_international_balance_is_separate(db: Database) -> None:
             )
     async with db.read() as conn:
         assert await accounts.balances(conn, account.id) == (5, 1250)
+
+
+async def test_a_batch_of_several_payers_never_waits_in_a_ring(db: Database) -> None:
+    """A batch of sends from two accounts, stored while another transaction holds the first
+    account and goes on to the second: the batch takes the balances in the order of their ids
+    (the second account's request first in the batch notwithstanding), so it waits without
+    holding the second, and neither transaction is ended as a deadlock."""
+    if not db.is_postgres:
+        pytest.skip("SQLite has one writer at a time")
+    async with db.write() as conn:
+        first = (await accounts.create_account(conn, "acme", utcnow(), credits=10)).id
+        second = (await accounts.create_account(conn, "globex", utcnow(), credits=10)).id
+
+    async def batch() -> list[Stored | InsufficientBalance]:
+        async with db.write() as conn:
+            return await store_many(conn, [_submission(second), _submission(first)], utcnow())
+
+    async with db.write() as holder:
+        await ledger.post(holder, first, Balance.MAIN, -1, EntryKind.DEBIT, "held:1", utcnow())
+        stored = asyncio.create_task(batch())
+        await _until_a_lock_is_awaited(db)
+        await ledger.post(holder, second, Balance.MAIN, -1, EntryKind.DEBIT, "held:2", utcnow())
+    assert all(isinstance(outcome, Stored) for outcome in await stored)
+    async with db.read() as conn:
+        assert await accounts.balances(conn, first) == (8, 0)
+        assert await accounts.balances(conn, second) == (8, 0)
+
+
+def _submission(account_id: int) -> Submission:
+    now = utcnow()
+    message = NewMessage(
+        sentto="905321234567",
+        country="Turkey-TR",
+        operator=None,
+        text="Merhaba",
+        sms_lang="Turkish",
+        lang="1",
+        segments=1,
+        cost=1,
+        cost_balance=Balance.MAIN,
+    )
+    return Submission(
+        account_id=account_id,
+        key_id=1,
+        title="ACME",
+        kind="single",
+        content_type=0,
+        priority=1,
+        created_at=now,
+        due_at=now,
+        expires_at=now + timedelta(days=1),
+        messages=[message],
+        grouped=False,
+        total_recipients=1,
+    )
+
+
+async def _until_a_lock_is_awaited(db: Database) -> None:
+    for _ in range(500):
+        async with db.read() as conn:
+            waiting = await conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            )
+        if waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the batch never waited for the first account")

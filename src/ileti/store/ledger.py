@@ -8,6 +8,7 @@ a unique constraint, which rolls back the balance update with it: nothing is cou
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -19,7 +20,7 @@ from ileti.domain.pricing import Balance
 from ileti.domain.webhooks import EventType, make_event
 from ileti.store import webhooks as outbox
 from ileti.store.models import LedgerEntry, table_of
-from ileti.store.sql import Insert, Raw, Row
+from ileti.store.sql import POSTGRES_ONLY, Insert, Raw, Row
 
 
 class EntryKind(StrEnum):
@@ -50,6 +51,21 @@ class DuplicateEntry(Exception):
 class Posting:
     balance_after: int
     entry_id: int
+
+
+# The balances a transaction changes on several accounts (a batch of sends from several
+# accounts, a transfer, refunds of several payers' messages) are locked first, in the order of
+# the accounts' ids, so that two such transactions never each hold a row the other waits for.
+_HOLD = Raw(
+    "SELECT id FROM accounts WHERE id = ANY($1) ORDER BY id FOR UPDATE", sqlite=POSTGRES_ONLY
+)
+
+
+async def hold(conn: AsyncConnection, account_ids: Collection[int]) -> None:
+    """Lock the accounts' balances, in the order of their ids, before posting to more than one
+    of them in this transaction (SQLite's one writer needs no order)."""
+    if len(set(account_ids)) > 1 and conn.dialect.name == "postgresql":
+        await _HOLD.rows(conn, sorted(set(account_ids)))
 
 
 async def post(

@@ -162,6 +162,7 @@ async def finish(
     ]
     if move.target.refunded:
         paid_by = await payers.payers(conn, {row.account_id for row in rows if row.cost})
+        await ledger.hold(conn, {payer.payer_id for payer in paid_by.values()})
         for row in rows:
             if row.cost:
                 await ledger.post(

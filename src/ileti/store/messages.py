@@ -284,6 +284,7 @@ async def _debit(
     """Debit every request from its payer (its account, or a shared-balance child's parent);
     returns the ones refused for want of balance or of the child's daily cap."""
     payer_of = await payers.payers(conn, {submission.account_id for submission, _, _ in planned})
+    await ledger.hold(conn, {payer.payer_id for payer in payer_of.values()})
     by_balance: dict[tuple[int, Balance], list[tuple[int, int, str]]] = {}
     short: list[int] = []
     for index, (submission, group_id, message_ids) in enumerate(planned):
@@ -309,11 +310,13 @@ async def _debit(
         try:
             async with conn.begin_nested():
                 for balance, amount, reference in _debits(submission, group_id, message_ids):
-                    if payer.daily_cap is not None and balance is Balance.MAIN:
-                        await _within_cap(conn, payer, -amount, now)
+                    # The payer's balance before the child's day: every transaction takes
+                    # the balance first, so none holds a day while it waits for a balance.
                     await ledger.post(
                         conn, payer.payer_id, balance, amount, EntryKind.DEBIT, reference, now
                     )
+                    if payer.daily_cap is not None and balance is Balance.MAIN:
+                        await _within_cap(conn, payer, -amount, now)
         except InsufficientBalance as exc:
             refused[index] = exc
     return refused

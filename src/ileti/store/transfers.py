@@ -90,10 +90,9 @@ async def move(conn: AsyncConnection, record: TransferRecord) -> Moved | None:
     giver, taker = (
         (r.parent_id, r.child_id) if r.direction == TO_CHILD else (r.child_id, r.parent_id)
     )
+    await ledger.hold(conn, (giver, taker))
     after: dict[int, int] = {}
-    # Both accounts' rows in the order of their ids, whichever gives: two transfers the other
-    # way round between the same two accounts never wait for each other.
-    for account_id in sorted((giver, taker)):
+    for account_id in (giver, taker):
         amount, side = (-r.amount, "out") if account_id == giver else (r.amount, "in")
         posting = await ledger.post(
             conn,
