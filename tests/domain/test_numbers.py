@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
+import phonenumbers
 import pytest
 
 from ileti.domain.numbers import InvalidNumber, normalise
@@ -67,3 +71,39 @@ def test_digits_are_ascii(raw: str) -> None:
 def test_what_is_no_number_is_refused(raw: str) -> None:
     with pytest.raises(InvalidNumber):
         normalise(raw)
+
+
+def test_every_country_is_named_as_libphonenumber_names_it() -> None:
+    from phonenumbers import PhoneNumberType, example_number_for_type, geocoder
+
+    named = 0
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        example = example_number_for_type(region, PhoneNumberType.MOBILE)
+        if example is None:
+            continue
+        try:
+            number = normalise(f"+{example.country_code}{example.national_number}")
+        except InvalidNumber:
+            continue  # an example the numbering plan itself does not hold valid
+        expected = geocoder.country_name_for_number(example, "en") or "Unknown"
+        assert number.country_name == expected, region
+        named += 1
+    assert named > 200
+
+
+def test_naming_countries_does_not_load_the_place_names() -> None:
+    # The geocoder's place names are 40 MB of memory in every process that reads numbers.
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, ileti.api.app, ileti.web.app, ileti.campaigns.service;"
+            "from ileti.domain.numbers import normalise;"
+            "normalise('+4915123456789'); normalise('905321234567');"
+            "print('phonenumbers.geodata' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "False"

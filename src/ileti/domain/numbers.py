@@ -16,7 +16,9 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import phonenumbers
-from phonenumbers import PhoneNumberType, carrier, geocoder
+from phonenumbers import PhoneNumberType, carrier
+
+from ileti.domain.regions import ENGLISH_NAMES
 
 _SEPARATORS = str.maketrans("", "", " -().\t/")
 _TURKISH_MOBILE = re.compile(r"(?:\+90|0090|90|0)?(5[0-9]{9})")
@@ -150,7 +152,17 @@ def _parse(text: str, region: str | None) -> tuple[PhoneNumber | None, str | Non
 
 
 def _country_name(number: phonenumbers.PhoneNumber) -> str:
-    return geocoder.country_name_for_number(number, "en") or "Unknown"
+    """The English name of the number's country: of the one region its country code serves, or
+    of the one of several where the number is valid (none when it is valid in more)."""
+    regions = phonenumbers.region_codes_for_country_code(number.country_code or 0)
+    if len(regions) > 1:
+        regions = tuple(r for r in regions if phonenumbers.is_valid_number_for_region(number, r))
+    return ENGLISH_NAMES.get(regions[0], "Unknown") if len(regions) == 1 else "Unknown"
+
+
+def country_name(region: str) -> str:
+    """A region's English name, or the region code when it has none."""
+    return ENGLISH_NAMES.get(region, region)
 
 
 def mask_number(number: str) -> str:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import phonenumbers
-from phonenumbers import geocoder
 from starlette.responses import Response
 from starlette.routing import Route
 
 from ileti.codes import GatewayError
+from ileti.domain.numbers import country_name
 from ileti.domain.pricing import Balance
 from ileti.web.i18n import Translator
 from ileti.web.pages import Screen, page
@@ -18,12 +17,6 @@ from ileti.web.pages import Screen, page
 PAGE_SIZE = 50
 # Every country the price list does not name.
 EVERY_OTHER = "*"
-
-
-def country_name(region: str) -> str:
-    """A region's English name (the catalogue has its Turkish one)."""
-    example = phonenumbers.example_number(region)
-    return (geocoder.country_name_for_number(example, "en") if example else "") or region
 
 
 # Turkish alphabetical order: ç after c, ğ after g, ı before i, ö after o, ş after s, ü after u.

@@ -23,9 +23,10 @@ from ileti import codes
 from ileti.accounts.resellers import ChildView, Usage, UsageRow
 from ileti.accounts.transfers import FROM_CHILD, TO_CHILD
 from ileti.codes import GatewayError
+from ileti.domain.numbers import country_name
 from ileti.domain.pricing import Balance
 from ileti.web.pages import Handler, Screen, page
-from ileti.web.routes.billing import EVERY_OTHER, country_name, in_name_order
+from ileti.web.routes.billing import EVERY_OTHER, in_name_order
 
 RECENT_TRANSFERS = 20
 # Account ids are 32-bit: a larger one in an address names nothing.
