@@ -75,7 +75,8 @@ async def test_the_ledger_pages_by_cursor(panel: Panel) -> None:
 async def test_another_accounts_ledger_is_never_shown(panel: Panel) -> None:
     await panel.services.accounts.top_up("rival", Balance.MAIN, 777)
     mine = await panel.get("/panel/billing")
-    assert "777" not in mine.text and len(_rows(mine.text)) == 1
+    # "+777" as the ledger shows a top-up: a bare "777" can be part of a random token.
+    assert "+777" not in mine.text and len(_rows(mine.text)) == 1
     theirs = await panel.get("/panel/billing", client=panel.rival.client)
     assert "+777" in theirs.text
 
