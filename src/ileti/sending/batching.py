@@ -5,23 +5,29 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+# What ``process`` is given: a call that cuts the batch from what waits at that moment.
+Take = Callable[[], list[T]]
 
 
 class Batcher(Generic[T, R]):
     """Runs ``process`` on everything submitted while the previous batch was being processed.
 
     No timer: the first item goes at once, and whatever arrives meanwhile forms the next batch,
-    so a lone request waits for nothing and a crowd shares the cost. ``process`` returns one
-    outcome per item, an exception for an item that failed; an exception from ``process``
-    itself fails the whole batch.
+    so a lone request waits for nothing and a crowd shares the cost. ``process`` cuts its batch
+    with the ``take`` it is given, as late as it can: whatever arrives while it waits for what
+    the batch needs (the database's one writer, say) goes in the same batch. It returns one
+    outcome per item taken, an exception for an item that failed; an exception from
+    ``process`` itself fails the whole batch.
     """
 
     def __init__(
-        self, process: Callable[[list[T]], Awaitable[Sequence[R | Exception]]], limit: int = 256
+        self, process: Callable[[Take[T]], Awaitable[Sequence[R | Exception]]], limit: int = 256
     ) -> None:
         self.process = process
         self.limit = limit
@@ -44,11 +50,13 @@ class Batcher(Generic[T, R]):
 
     async def _run(self) -> None:
         while self._waiting:
-            batch, self._waiting = self._waiting[: self.limit], self._waiting[self.limit :]
-            self._oldest = batch[0][2]
+            self._oldest = self._waiting[0][2]
+            batch: list[tuple[T, asyncio.Future[R], float]] = []
             try:
-                outcomes = await self.process([item for item, _, _ in batch])
+                outcomes = await self.process(partial(self._take, batch))
             except Exception as exc:
+                if not batch:
+                    self._take(batch)  # it failed before it took its batch: that batch fails
                 outcomes = [exc] * len(batch)
             for (_, future, _), outcome in zip(batch, outcomes, strict=True):
                 if future.done():
@@ -58,3 +66,8 @@ class Batcher(Generic[T, R]):
                 else:
                     future.set_result(outcome)
         self._oldest = None
+
+    def _take(self, batch: list[tuple[T, asyncio.Future[R], float]]) -> list[T]:
+        taken, self._waiting = self._waiting[: self.limit], self._waiting[self.limit :]
+        batch.extend(taken)
+        return [item for item, _, _ in taken]

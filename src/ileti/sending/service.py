@@ -3,8 +3,9 @@
 Every door calls it with what it was given and who gave it (the account and key its own
 authentication resolved); it answers with an ``Accepted`` or raises the ``GatewayError`` that
 refuses the send. Single sends that arrive together are stored together: whatever arrives while
-one batch is being written forms the next, one transaction with a handful of statements
-instead of a dozen statements and a commit each. Groups are one transaction each.
+one batch is being written, and until the next batch's transaction has begun (on SQLite, has
+its turn to write), forms the next, one transaction with a handful of statements instead of a
+dozen statements and a commit each. Groups are one transaction each.
 
 A group of 100,000 numbers is refused before its numbers are read when its account cannot pay
 even one segment for each of them, and its recipients are checked a slice of a couple of
@@ -27,7 +28,7 @@ from ileti.domain.clock import SYSTEM_CLOCK, Clock
 from ileti.domain.pricing import Balance, amount_text
 from ileti.sending import cancelling
 from ileti.sending.acceptance import OtpLimits, SendRequest, accept_batch, kept_answer
-from ileti.sending.batching import Batcher
+from ileti.sending.batching import Batcher, Take
 from ileti.sending.cancelling import Cancelled
 from ileti.sending.identity import RequestIdentity
 from ileti.sending.orders import (
@@ -78,7 +79,7 @@ class Sending:
         self.overload_seconds = settings.overload_seconds
         self.wakeups = wakeups or Wakeups()
         self._limits = OtpLimits(settings.otp_per_number_hour, settings.otp_per_country_hour)
-        self._singles: Batcher[SendRequest, Accepted] = Batcher(self._store)
+        self._singles: Batcher[SendRequest, Accepted] = Batcher(self._store_singles)
 
     async def single(self, caller: Caller, send: SingleSend, identity: RequestIdentity) -> Accepted:
         """One text to one number."""
@@ -158,7 +159,7 @@ class Sending:
         self._refuse_when_overloaded()
         request = SendRequest(caller.account_id, caller.key_id, order, identity)
         if order.grouped:
-            outcome: Accepted | Exception = (await self._store([request]))[0]
+            outcome: Accepted | Exception = await self._store(request)
         else:
             outcome = await self._singles.submit(request)
         if isinstance(outcome, Exception):
@@ -190,21 +191,34 @@ class Sending:
                 headers={"Retry-After": "1"},
             )
 
-    async def _store(self, requests: list[SendRequest]) -> Sequence[Accepted | Exception]:
-        """Store a batch in one transaction. If it collides with an identical request committed
-        by another process meanwhile, each request is stored again on its own (and that one then
-        answers from the other's kept response)."""
-        # Single sends name their rows by short id lists, planned best for their values; a
-        # group's lists of 100,000 numbers would cost more to plan than to run.
-        custom_plans = not requests[0].order.grouped
+    async def _store_singles(self, take: Take[SendRequest]) -> Sequence[Accepted | Exception]:
+        """Store the single sends waiting once their transaction has begun: on SQLite it
+        waits for the one writer, and the sends that come meanwhile go in with the rest. If
+        the batch collides with an identical request committed by another process meanwhile,
+        each of its requests is stored again on its own."""
+        requests: list[SendRequest] = []
         try:
-            async with self.db.write(urgent=True, custom_plans=custom_plans) as conn:
+            async with self.db.write(urgent=True, custom_plans=True) as conn:
+                requests = take()
                 return await accept_batch(conn, requests, self.clock.now_ms(), self._limits)
         except IntegrityError:
-            if len(requests) == 1:
-                async with self.db.write(urgent=True, custom_plans=custom_plans) as conn:
-                    return await accept_batch(conn, requests, self.clock.now_ms(), self._limits)
-            return [(await self._store([request]))[0] for request in requests]
+            return [await self._store(request) for request in requests]
+
+    async def _store(self, request: SendRequest) -> Accepted | Exception:
+        """Store one order in a transaction of its own; once more if it collides with an
+        identical request committed by another process meanwhile (it then answers from that
+        one's kept response)."""
+        # Single sends name their rows by short id lists, planned best for their values; a
+        # group's lists of 100,000 numbers would cost more to plan than to run.
+        custom_plans = not request.order.grouped
+        now_ms = self.clock.now_ms
+        try:
+            async with self.db.write(urgent=True, custom_plans=custom_plans) as conn:
+                outcomes = await accept_batch(conn, [request], now_ms(), self._limits)
+        except IntegrityError:
+            async with self.db.write(urgent=True, custom_plans=custom_plans) as conn:
+                outcomes = await accept_batch(conn, [request], now_ms(), self._limits)
+        return outcomes[0]
 
 
 async def _segments_abroad(conn: AsyncConnection, account_id: int, account: Payer) -> int | None:
