@@ -15,8 +15,9 @@ from ileti.dispatch.routing import Route, RoutingTable
 from ileti.domain import priority
 from ileti.domain.encoding import SmsLang
 from ileti.domain.pricing import Balance
-from ileti.store import ledger
+from ileti.store import ledger, lifecycle
 from ileti.store import queue as q
+from ileti.store.lifecycle import SubmittedPart
 from ileti.store.models import BlacklistEntry, Message, MessagePart, QueueEntry
 
 from .conftest import FAST, Pipeline, poll
@@ -139,6 +140,57 @@ async def test_two_dispatchers_never_submit_a_message_twice(pipeline_factory) ->
     submissions = pipeline.simulators["smsc"].submissions
     assert len(submissions) == 600
     assert set(submissions.values()) == {1}
+
+
+async def test_submits_the_operator_is_slow_to_answer_keep_their_claim(pipeline_factory) -> None:
+    """Submits out for longer than a lease (an operator slow to answer, windows full) keep
+    their messages claimed: another worker claims none of them, and none goes out twice."""
+    pipeline = await pipeline_factory()
+    [simulator] = pipeline.simulators.values()
+    simulator.hold()
+    await pipeline.queue(20)
+    settings = replace(FAST, lease_seconds=0.4)
+    pipeline.start(pipeline.dispatcher(settings=settings).run())
+    await asyncio.wait_for(simulator.wait_until(lambda s: s.received >= 20), 10)
+    other = pipeline.dispatcher(settings=settings)
+    # Two leases go by while the operator holds the answers (within the carriers' 2 s
+    # response timeout, after which a submit counts as failed and is retried).
+    for _ in range(8):
+        pipeline.clock.advance(0.1)
+        await asyncio.sleep(0.12)
+        assert await other.dispatch_once() == 0
+    simulator.release()
+    pipeline.run_all()
+    await pipeline.wait_for(lambda s: s.get("delivered", 0) == 20)
+    assert len(simulator.submissions) == 20
+    assert set(simulator.submissions.values()) == {1}
+
+
+async def test_a_late_record_of_a_message_recorded_already_fails_none_of_the_others(
+    pipeline_factory,
+) -> None:
+    """Should a claim lapse all the same (a worker stalled for longer than a lease), the
+    message goes out under a second claim too; whichever records second keeps what the first
+    recorded, and the rest of its batch is recorded as sent."""
+    pipeline = await pipeline_factory()
+    first, second = await pipeline.queue(2)
+    now = pipeline.clock.now()
+    async with pipeline.db.write() as conn:
+        await lifecycle.mark_sent(conn, [(first, "smsc", [SubmittedPart(1, "A-1")])], now)
+    async with pipeline.db.write() as conn:
+        await lifecycle.mark_sent(
+            conn,
+            [
+                (first, "smsc", [SubmittedPart(1, "B-1")]),
+                (second, "smsc", [SubmittedPart(1, "B-2")]),
+            ],
+            now,
+        )
+    assert await pipeline.states() == {"sent": 2}
+    parts = MessagePart.__table__
+    async with pipeline.db.read() as conn:
+        rows = await conn.execute(select(parts.c.message_id, parts.c.operator_id))
+        assert sorted(rows.all()) == [(first, "A-1"), (second, "B-2")]
 
 
 async def test_a_dead_workers_lease_runs_out_and_its_messages_go_out(pipeline_factory) -> None:

@@ -114,6 +114,8 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._urgent = asyncio.Event()
         self._submitters = asyncio.Semaphore(self.settings.submitters)
+        # Claimed messages whose outcome is not recorded yet: their leases are kept alive.
+        self._held: set[int] = set()
         # Set by stop(): claim nothing more, and hand nothing more to a carrier.
         self._stopping = False
         self._stopped = asyncio.Event()
@@ -132,10 +134,31 @@ class Dispatcher:
             for _ in range(self.settings.loops)
         ]
         urgent = self._loop(self._urgent, self.dispatch_urgent, self.settings.urgent_poll_seconds)
+        heartbeat = asyncio.ensure_future(self._keep_leases())
         try:
             await asyncio.gather(*loops, urgent)
         finally:
+            heartbeat.cancel()
             self._stopped.set()
+
+    async def _keep_leases(self) -> None:
+        """While submits are out, their claims stay leased: an operator slow to answer (each
+        submit may wait its response timeout, a batch's submits take turns in the binds'
+        windows) must not let a claim lapse while its submits are out, or another loop claims
+        the messages again and sends them a second time."""
+        lease_ms = int(self.settings.lease_seconds * 1000)
+        while True:
+            await asyncio.sleep(self.settings.lease_seconds / 3)
+            held = list(self._held)
+            if not held:
+                continue
+            try:
+                async with self.db.write(urgent=True, custom_plans=True) as conn:
+                    await q.keep_leases(conn, held, self.owner, self.clock.now_ms() + lease_ms)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("dispatch_heartbeat_failed")
 
     async def stop(self) -> None:
         """Claim nothing more, and return once the batches out are answered and recorded;
@@ -202,6 +225,18 @@ class Dispatcher:
             )
         if not claimed:
             return 0
+        ids = [message.id for message in claimed]
+        self._held.update(ids)
+        try:
+            await self._dispatch(claimed, urgent)
+        finally:
+            # Recorded, or failed before it was: either way no longer kept (a lease that
+            # lapses is how a batch whose record failed goes out again).
+            self._held.difference_update(ids)
+        return len(claimed)
+
+    async def _dispatch(self, claimed: list[Claimed], urgent: bool) -> None:
+        """Send a claimed batch and record what became of each message."""
         now = self.clock.now()
         done: list[Claimed] = []
         stale: list[Claimed] = []
@@ -228,7 +263,6 @@ class Dispatcher:
                 await self._record(finished, [], [], urgent)
                 finished = []
         await self._record(finished, done, stale, urgent, unsent)
-        return len(claimed)
 
     async def _submit_bounded(self, message: Claimed) -> Dispatched | Claimed:
         """Its outcome; the message itself when the dispatcher stopped before its turn."""

@@ -112,7 +112,9 @@ async def mark_sent(
     now: datetime,
 ) -> None:
     """Messages a carrier took: (id, carrier, parts with the operator's ids). Their parts are
-    recorded, they move to ``sent``, and they leave the queue."""
+    recorded, they move to ``sent``, and they leave the queue. A message that has moved on
+    already (recorded by a worker that claimed it too, once a claim lapsed) keeps the parts
+    recorded first: the others of the batch are recorded all the same."""
     if not sent:
         return
     ids = [message_id for message_id, _, _ in sent]
@@ -123,6 +125,7 @@ async def mark_sent(
     await outbox.announce(conn, moving, SUBMITTED.target, None, now)
     sent_value = SUBMITTED.target.value
     failed_value = MessageStatus.FAILED.value
+    moving_ids = {row.id for row in moving}
     await _RECORD_PARTS.run_rows(
         conn,
         [
@@ -130,6 +133,7 @@ async def mark_sent(
             if p.operator_id
             else (message_id, p.part, carrier, "", failed_value, now, "refused by the operator")
             for message_id, carrier, message_parts in sent
+            if message_id in moving_ids
             for p in message_parts
         ],
     )

@@ -100,6 +100,13 @@ async def dequeue(conn: AsyncConnection, message_ids: Collection[int]) -> None:
         await _DEQUEUE.run(conn, list(message_ids))
 
 
+async def keep_leases(
+    conn: AsyncConnection, message_ids: Collection[int], owner: str, until_ms: int
+) -> None:
+    """Keep ``owner``'s claims alive while their submits are out."""
+    await DISPATCH_QUEUE.extend(conn, message_ids, owner, until_ms)
+
+
 async def release(conn: AsyncConnection, message_ids: Collection[int], owner: str) -> None:
     """Give back claimed entries never handed to a carrier (a dispatcher stopping): due at
     once for the next claim, and the claim not counted as an attempt."""
