@@ -142,10 +142,10 @@ class Dispatcher:
             self._stopped.set()
 
     async def _keep_leases(self) -> None:
-        """While submits are out, their claims stay leased: an operator slow to answer (each
-        submit may wait its response timeout, a batch's submits take turns in the binds'
-        windows) must not let a claim lapse while its submits are out, or another loop claims
-        the messages again and sends them a second time."""
+        """Renew the leases of the claimed messages whose outcome is not recorded yet. A
+        batch's submits may each wait up to the response timeout for a slot in a bind's window
+        and again for the answer; a claim that lapsed meanwhile would be claimed by another
+        loop and sent a second time."""
         lease_ms = int(self.settings.lease_seconds * 1000)
         while True:
             await asyncio.sleep(self.settings.lease_seconds / 3)
