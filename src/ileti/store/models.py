@@ -195,7 +195,10 @@ class LedgerEntry(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    # No foreign key: an entry is written beside the change of its account's balance, in the
+    # same transaction, and accounts are never deleted; checking it cost a lookup and a row
+    # lock per entry.
+    account_id: Mapped[int] = mapped_column(Integer)
     # Which balance moved: "main" (credits) or "international" (kuruş).
     balance: Mapped[str] = mapped_column(String(16))
     amount: Mapped[int] = mapped_column(BigInteger)
