@@ -1,0 +1,113 @@
+"""A move of named messages (a receipt batch: these 30 are delivered) reads those messages,
+not every message in the move's source state, whatever the database's statistics say."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import insert, text
+
+from ileti.domain.lifecycle import DELIVERED
+from ileti.store import accounts, lifecycle
+from ileti.store.db import Database
+from ileti.store.models import Message
+from support.clock import ManualClock
+
+SENT_ALREADY = 3_000
+
+
+async def _messages(db: Database, status: str) -> tuple[int, list[int]]:
+    """An account with 3,000 messages in ``status``; its id and theirs."""
+    now = ManualClock().now()
+    async with db.write() as conn:
+        account = await accounts.create_account(conn, "acme", now, credits=0)
+        ids = list(range(1, SENT_ALREADY + 1))
+        await conn.execute(
+            insert(Message.__table__),
+            [
+                {
+                    "id": message_id,
+                    "account_id": account.id,
+                    "key_id": 1,
+                    "kind": "single",
+                    "title": "ACME",
+                    "sentto": f"905{message_id:09d}",
+                    "country": "Turkey",
+                    "text": "Siparişiniz yola çıktı",
+                    "sms_lang": "1",
+                    "lang": "1",
+                    "segments": 1,
+                    "content_type": 0,
+                    "status": status,
+                    "cost": 0,
+                    "cost_balance": "main",
+                    "created_at": now,
+                    "due_at": now,
+                    "expires_at": now + timedelta(days=1),
+                    "attempts": 1,
+                }
+                for message_id in ids
+            ],
+        )
+    return account.id, ids
+
+
+async def test_a_receipt_batch_moves_its_own_messages_only(db: Database) -> None:
+    _, ids = await _messages(db, "sent")
+    named = ids[100:130]
+    async with db.write() as conn:
+        await conn.execute(
+            text("UPDATE messages SET status = 'queued' WHERE id = :id"), {"id": 101}
+        )
+        moved = await lifecycle.finish(conn, named, DELIVERED, ManualClock().now(), None)
+    assert sorted(moved) == [i for i in named if i != 101]  # 101 was not sent: it stays
+    async with db.read() as conn:
+        rows = await conn.execute(text("SELECT status, count(*) FROM messages GROUP BY status"))
+        states = {status: count for status, count in rows}
+    assert states == {"delivered": 29, "queued": 1, "sent": SENT_ALREADY - 30}
+
+
+def _read_from_messages(node: dict[str, Any]) -> int:
+    """Rows the plan's nodes read from messages or its indexes (kept or filtered out)."""
+    rows = 0
+    if node.get("Relation Name") == "messages" and "Scan" in node["Node Type"]:
+        rows += (node["Actual Rows"] + node.get("Rows Removed by Filter", 0)) * node["Actual Loops"]
+    return rows + sum(_read_from_messages(child) for child in node.get("Plans", []))
+
+
+async def test_a_move_reads_the_messages_it_names_when_the_statistics_lag(db: Database) -> None:
+    """The statistics were taken while no message was sent; now 3,000 are. Delivering 30 of
+    them reads 30 rows, not the 3,000 the status index holds under ``sent``."""
+    _, ids = await _messages(db, "queued")
+    named = ids[100:130]
+    async with db.write() as conn:
+        await conn.execute(text("ANALYZE messages" if db.is_postgres else "ANALYZE"))
+        await conn.execute(text("UPDATE messages SET status = 'sent'"))
+    async with db.read() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        if db.is_postgres:
+            # EXPLAIN ANALYZE runs the update: in a transaction that is rolled back.
+            transaction = driver.transaction()
+            await transaction.start()
+            try:
+                plan = await driver.fetchval(
+                    "EXPLAIN (ANALYZE, FORMAT JSON) " + lifecycle._FINISH.postgres,
+                    named,
+                    "delivered",
+                    ManualClock().now(),
+                    None,
+                    "sent",
+                )
+            finally:
+                await transaction.rollback()
+            read = _read_from_messages(plan[0]["Plan"])
+            assert read <= len(named), plan
+        else:
+            cursor = await driver.execute(
+                "EXPLAIN QUERY PLAN " + lifecycle._FINISH.sqlite,
+                (str(named), "delivered", "2026-12-06 00:00:00", None, "sent"),
+            )
+            steps = [row[3] for row in await cursor.fetchall()]
+            searched = [step for step in steps if "messages" in step]
+            assert searched and all("PRIMARY KEY" in step for step in searched), steps
