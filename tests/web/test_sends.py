@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 from ileti.domain.lifecycle import MessageStatus
+from ileti.domain.schedule import ISTANBUL
 from ileti.web.routes import sends as sends_pages
 from support.panel import Panel
 from web.sends_steps import move, send, send_group
@@ -69,8 +70,9 @@ async def test_each_filter_narrows_the_list(panel: Panel) -> None:
     # A number as people write it finds the messages to it.
     assert _ids((await panel.get("/panel/sends?number=0532+222+22+22")).text) == [queued, failed]
     assert _ids((await panel.get(f"/panel/sends?group_id={group_id}")).text) == members
-    today = panel.clock.now().date().isoformat()
-    days_ago = (panel.clock.now() - timedelta(days=2)).date().isoformat()
+    # Dates are Istanbul's: from 21:00 UTC it is tomorrow there.
+    today = panel.clock.now().astimezone(ISTANBUL).date().isoformat()
+    days_ago = (panel.clock.now() - timedelta(days=2)).astimezone(ISTANBUL).date().isoformat()
     dated = await panel.get(f"/panel/sends?date_from={days_ago}&date_to={days_ago}")
     assert _ids(dated.text) == [early]
     assert early not in _ids((await panel.get(f"/panel/sends?date_from={today}")).text)
@@ -202,7 +204,7 @@ async def test_the_daily_summary_counts_and_charges_per_state(panel: Panel) -> N
         sms_id = await send(panel, f"90532000000{n}")
         await move(panel, sms_id, MessageStatus.DELIVERED if n else MessageStatus.FAILED)
     await send(panel, "905321111111", title="RIVAL", account_id=panel.rival_account_id)
-    today = panel.clock.now().date().isoformat()
+    today = panel.clock.now().astimezone(ISTANBUL).date().isoformat()
     page = await panel.get(f"/panel/sends/summary?from={today}&to={today}")
     assert page.status_code == 200
     rows = re.findall(
