@@ -92,7 +92,7 @@ _WITHDRAW_MESSAGE, _WITHDRAW_GROUP = (
 )
 _CANCEL = Raw(
     "UPDATE messages SET status = $2, done_at = $3"
-    f" WHERE id = ANY($1) AND status = $4 RETURNING {_MOVED}"
+    f" WHERE id = ANY($1) AND status || '' = $4 RETURNING {_MOVED}"
 )
 _NAMED_MESSAGE = Raw("SELECT 1 AS total FROM messages WHERE id = $1 AND account_id = $2")
 _NAMED_GROUP = Raw("SELECT accepted AS total FROM groups WHERE id = $1 AND account_id = $2")

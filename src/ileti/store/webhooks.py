@@ -80,14 +80,15 @@ _ATTEMPTED = Insert(
     table_of(WebhookAttempt),
     ("event_id", "attempt", "at_ms", "status_code", "latency_ms", "error"),
 )
-# Each event's new state: delivered, due again, or dead.
+# Each event's new state: delivered, due again, or dead. By id, the state checked on the row
+# found (not through the status index: see ``store/lifecycle``).
 _OUTCOMES = Batch(
     "UPDATE webhook_events AS e SET status = w.status, attempts = w.attempts, due_ms = w.due_ms,"
     " done_ms = w.done_ms, lease_until_ms = 0, lease_owner = NULL,"
     " last_status_code = w.code, last_error = w.error"
     " FROM unnest($1::varchar[], $2::varchar[], $3::int[], $4::bigint[], $5::bigint[],"
     " $6::int[], $7::varchar[]) AS w(id, status, attempts, due_ms, done_ms, code, error)"
-    " WHERE e.id = w.id AND e.status = 'pending'",
+    " WHERE e.id = w.id AND e.status || '' = 'pending'",
     sqlite="UPDATE webhook_events SET status = $2, attempts = $3, due_ms = $4, done_ms = $5,"
     " lease_until_ms = 0, lease_owner = NULL, last_status_code = $6, last_error = $7"
     " WHERE id = $1 AND status = 'pending'",
