@@ -17,6 +17,9 @@ Every refusal is one log line and a count in ``ileti_http_refused``; a body cut 
 the endpoint's to log and count (``ileti_http_abandoned``), as it knows the request. A request
 that arrives in one piece costs the limits a few attribute reads; one in several pieces a
 reading of the loop's clock, and at most one timer per connection every ``stall_seconds``.
+
+An answer's head leaves with the first piece of its body (uvicorn writes them apart): one write,
+one system call and one TCP segment for an answer of one piece, instead of two.
 """
 
 from __future__ import annotations
@@ -31,7 +34,11 @@ from typing import Any, ClassVar, cast
 import httptools
 import orjson
 import structlog
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 
 from ileti import codes
 from ileti.access.authenticator import Network, address_of, trusted_networks, within
@@ -179,7 +186,11 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             self._refuse_large_head()
             raise _Refused
         self._head_bytes = 0
+        before = self.cycle
         HttpToolsProtocol.on_headers_complete(self)
+        cycle = self.cycle
+        if cycle is not None and cycle is not before:
+            cycle.transport = cast(asyncio.Transport, _HeadWithBody(self.transport, cycle))
 
     def on_message_complete(self) -> None:
         self._phase = _IDLE
@@ -290,6 +301,50 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+
+class _HeadWithBody:
+    """The transport as one request's cycle sees it: the answer's head is held until its body's
+    first write (or the answer's end, when there is no body: HEAD, 204), and goes with it."""
+
+    __slots__ = ("_completed", "_cycle", "_head", "_head_written", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, cycle: RequestResponseCycle) -> None:
+        self._transport = transport
+        self._cycle = cycle
+        self._head: bytes | None = None
+        self._head_written = False
+        self._completed = cycle.on_response
+        cycle.on_response = self._complete
+
+    def write(self, data: bytes) -> None:
+        head = self._head
+        if head is not None:
+            self._head = None
+            data = head + data
+        elif not self._head_written and self._cycle.response_started:
+            # The first write once the answer has started is its head (a "100 Continue"
+            # before it is not: it goes at once).
+            self._head_written = True
+            self._head = data
+            return
+        self._transport.write(data)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def _flush(self) -> None:
+        if self._head is not None:
+            self._transport.write(self._head)
+            self._head = None
+
+    def _complete(self) -> None:
+        self._flush()
+        self._completed()
 
 
 def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
