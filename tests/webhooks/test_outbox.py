@@ -85,6 +85,17 @@ async def test_only_keys_with_a_webhook_that_wants_the_event(customer: Customer,
     assert await other.events() == [] and await bare.events() == []
 
 
+async def test_a_webhook_set_after_sending_hears_of_the_later_moves(customer: Customer) -> None:
+    """Whether a key has a webhook is read when its messages move, not when they were sent."""
+    ids = await customer.messages(2)
+    await _send(customer, ids)
+    assert await customer.events() == []
+    await customer.hook("https://hooks.example.com/in")
+    async with customer.db.write() as conn:
+        await lifecycle.finish(conn, ids, DELIVERED, datetime.now(UTC), None)
+    assert [r["event_type"] for r in await customer.events()] == ["sms.delivered"] * 2
+
+
 async def test_a_large_batch(customer: Customer) -> None:
     await customer.hook("https://hooks.example.com/in")
     ids = await customer.messages(2000)

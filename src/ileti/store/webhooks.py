@@ -49,6 +49,10 @@ class MessageEvent(Protocol):
     def segments(self) -> int: ...
     @property
     def group_id(self) -> int | None: ...
+    @property
+    def hooked(self) -> bool:
+        """Whether its key has a webhook (read in the statement that moved it)."""
+        ...
 
 
 OUTBOX = LeaseQueue(
@@ -183,10 +187,11 @@ async def announce(
     now: datetime,
 ) -> None:
     """The event that says messages reached ``status``, for each whose key wants it."""
-    if not messages:
+    hooked = {m.key_id for m in messages if m.hooked}
+    if not hooked:
         return
     event_type = event_for(status)
-    settings = await configs(conn, {m.key_id for m in messages})
+    settings = await configs(conn, hooked)
     wanting = {k for k, c in settings.items() if c.wants(event_type)}
     await add(
         conn,
