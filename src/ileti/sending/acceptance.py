@@ -39,9 +39,8 @@ from ileti.store.messages import (
     Submission,
     account_titles,
     blacklisted,
-    international_switches,
     store_many,
-    title_statuses,
+    switches_and_titles,
 )
 from ileti.store.prices import prices_for
 from ileti.validation import ADVERTISING, CONTENT_TYPES, invalid
@@ -200,11 +199,12 @@ class Facts:
     @classmethod
     async def read(cls, conn: AsyncConnection, requests: list[SendRequest], now_ms: int) -> Facts:
         account_ids = {r.account_id for r in requests}
-        titles = await title_statuses(conn, account_ids, {r.order.title for r in requests})
+        international, titles = await switches_and_titles(
+            conn, account_ids, {r.order.title for r in requests}
+        )
         unknown = {r.account_id for r in requests if (r.account_id, r.order.title) not in titles}
         owned = await account_titles(conn, unknown) if unknown else {}
         blocked = await blacklisted(conn, account_ids, _named_numbers(requests))
-        international = await international_switches(conn, account_ids)
         abroad = any(_abroad(r.order.recipients) for r in requests)
         prices = await prices_for(conn, account_ids) if abroad else {}
         otps = [r for r in requests if r.order.otp is not None]

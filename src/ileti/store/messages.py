@@ -104,15 +104,16 @@ class Stored:
     group_id: int | None
 
 
-_TITLE_STATUSES = Raw(
-    "SELECT account_id, title, status FROM sender_ids"
-    " WHERE account_id = ANY($1) AND title = ANY($2)"
+# One read for both: a batch's transaction waits on each round trip.
+_SWITCHES_AND_TITLES = Raw(
+    "SELECT a.id AS account_id, a.international_enabled, s.title, s.status FROM accounts AS a"
+    " LEFT JOIN sender_ids AS s ON s.account_id = a.id AND s.title = ANY($2)"
+    " WHERE a.id = ANY($1)"
 )
 _WHOLE_BLACKLISTS = Raw(
     "SELECT account_id, number, scope FROM blacklist WHERE account_id = ANY($1)"
 )
 _BLACKLISTED = Raw(_WHOLE_BLACKLISTS.postgres + " AND number = ANY($2)")
-_INTERNATIONAL = Raw("SELECT id, international_enabled FROM accounts WHERE id = ANY($1)")
 _ACCOUNT_TITLES = Raw("SELECT account_id, title FROM sender_ids WHERE account_id = ANY($1)")
 # The balances are the payer's: a shared-balance child spends its parent's.
 _PAYER = Raw(
@@ -133,12 +134,18 @@ _MOVE_ID_COUNTER = Raw(
 )
 
 
-async def title_statuses(
+async def switches_and_titles(
     conn: AsyncConnection, account_ids: set[int], titles: set[str]
-) -> dict[tuple[int, str], str]:
-    """(account, title) → status, for the titles these accounts own."""
-    rows = await _TITLE_STATUSES.rows(conn, account_ids, titles)
-    return {(row["account_id"], row["title"]): row["status"] for row in rows}
+) -> tuple[dict[int, bool], dict[tuple[int, str], str]]:
+    """Whether each account may send abroad, and (account, title) → status for those of
+    ``titles`` the accounts own."""
+    switches: dict[int, bool] = {}
+    statuses: dict[tuple[int, str], str] = {}
+    for row in await _SWITCHES_AND_TITLES.rows(conn, account_ids, titles):
+        switches[row["account_id"]] = bool(row["international_enabled"])
+        if row["title"] is not None:
+            statuses[row["account_id"], row["title"]] = row["status"]
+    return switches, statuses
 
 
 # Numbers a blacklist lookup names; beyond them the accounts' whole blacklists are read.
@@ -160,13 +167,6 @@ async def blacklisted(
         (row["account_id"], row["number"], row["scope"])
         for row in rows
         if numbers is None or row["number"] in numbers
-    }
-
-
-async def international_switches(conn: AsyncConnection, account_ids: set[int]) -> dict[int, bool]:
-    return {
-        row["id"]: bool(row["international_enabled"])
-        for row in await _INTERNATIONAL.rows(conn, account_ids)
     }
 
 
