@@ -194,7 +194,7 @@ async def test_recording_receipts_reads_the_parts_it_names(db: Database) -> None
         db,
         delivery._FINISH_PARTS.postgres,
         named,
-        [message_id * 256 + 1 for message_id in named],
+        [message_id * delivery._PARTS_PER_MESSAGE + 1 for message_id in named],
         "delivered",
         ManualClock().now(),
         None,

@@ -36,11 +36,11 @@ class ReceiptUpdate:
 # beside a young table was read as a walk of the whole table (19,000 rows for 447 parts), and
 # with stale statistics a join reads the batch again for every row. A part is named by
 # ``message_id * 256 + part``: a message has at most 255 parts (``MAX_CONCATENATED``).
+_PARTS_PER_MESSAGE = MAX_CONCATENATED + 1
 _FINISH_PARTS = Raw(
     "UPDATE message_parts SET status = $3, done_at = $4, error = $5"
-    " WHERE message_id = ANY($1) AND message_id * 256 + part = ANY($2)"
+    f" WHERE message_id = ANY($1) AND message_id * {_PARTS_PER_MESSAGE} + part = ANY($2)"
 )
-_PARTS_PER_MESSAGE = MAX_CONCATENATED + 1
 _PARTS_BY_OPERATOR_ID = Raw(
     "SELECT carrier, operator_id, message_id, part, status FROM message_parts"
     " WHERE carrier = ANY($1) AND operator_id = ANY($2)"
