@@ -8,6 +8,8 @@ are in ``test_http_limits.py``."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -146,3 +148,21 @@ async def test_continue_goes_before_the_body_is_read() -> None:
     assert len(transport.writes) == 2
     assert transport.writes[1].startswith(b"HTTP/1.1 200 OK")
     assert transport.writes[1].endswith(b"\r\n\r\nbody")
+
+
+async def test_an_answered_request_is_freed_by_reference_counting() -> None:
+    """The gateway runs the cyclic collector rarely (``GC_THRESHOLDS``): what a request made
+    must go once it is answered, without it."""
+    protocol, transport, state = connected()
+    gc.disable()
+    try:
+        protocol.data_received(post("/", b"one"))
+        await until(lambda: state.total_requests == 1)
+        answered = weakref.ref(protocol.cycle)
+        protocol.data_received(post("/", b"two"))
+        await until(lambda: state.total_requests == 2)
+        assert answered() is None
+    finally:
+        gc.enable()
+    protocol.connection_lost(None)
+    assert len(transport.writes) == 2

@@ -25,7 +25,7 @@ one system call and one TCP segment for an answer of one piece, instead of two.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from ipaddress import ip_network
@@ -34,11 +34,7 @@ from typing import Any, ClassVar, cast
 import httptools
 import orjson
 import structlog
-from uvicorn.protocols.http.httptools_impl import (
-    STATUS_LINE,
-    HttpToolsProtocol,
-    RequestResponseCycle,
-)
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from ileti import codes
 from ileti.access.authenticator import Network, address_of, trusted_networks, within
@@ -190,7 +186,9 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         HttpToolsProtocol.on_headers_complete(self)
         cycle = self.cycle
         if cycle is not None and cycle is not before:
-            cycle.transport = cast(asyncio.Transport, _HeadWithBody(self.transport, cycle))
+            held = _HeadWithBody(self.transport, cycle.on_response)
+            cycle.transport = cast(asyncio.Transport, held)
+            cycle.on_response = held.complete
 
     def on_message_complete(self) -> None:
         self._phase = _IDLE
@@ -305,26 +303,28 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
 class _HeadWithBody:
     """The transport as one request's cycle sees it: the answer's head is held until its body's
-    first write (or the answer's end, when there is no body: HEAD, 204), and goes with it."""
+    first write (or the answer's end, when there is no body: HEAD, 204), and goes with it.
 
-    __slots__ = ("_completed", "_cycle", "_head", "_head_written", "_transport")
+    It holds no reference to the cycle: the cycle holds it, and a loop between the two would
+    leave every answered request to the cyclic collector (which runs rarely here, see
+    ``cli/serve.GC_THRESHOLDS``) instead of reference counting."""
 
-    def __init__(self, transport: asyncio.Transport, cycle: RequestResponseCycle) -> None:
+    __slots__ = ("_completed", "_head", "_head_written", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, completed: Callable[[], None]) -> None:
         self._transport = transport
-        self._cycle = cycle
+        self._completed = completed
         self._head: bytes | None = None
         self._head_written = False
-        self._completed = cycle.on_response
-        cycle.on_response = self._complete
 
     def write(self, data: bytes) -> None:
         head = self._head
         if head is not None:
             self._head = None
             data = head + data
-        elif not self._head_written and self._cycle.response_started:
-            # The first write once the answer has started is its head (a "100 Continue"
-            # before it is not: it goes at once).
+        elif not self._head_written and data != _CONTINUE:
+            # The cycle writes nothing before the answer's head but a "100 Continue", which
+            # goes at once (the client waits for it to send the body).
             self._head_written = True
             self._head = data
             return
@@ -337,14 +337,18 @@ class _HeadWithBody:
     def is_closing(self) -> bool:
         return self._transport.is_closing()
 
+    def complete(self) -> None:
+        """The answer is complete: what is held goes (a head without a body)."""
+        self._flush()
+        self._completed()
+
     def _flush(self) -> None:
         if self._head is not None:
             self._transport.write(self._head)
             self._head = None
 
-    def _complete(self) -> None:
-        self._flush()
-        self._completed()
+
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
 def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
