@@ -144,7 +144,7 @@ def default_routes(carriers: dict[str, SmppCarrier]) -> RoutingTable:
     return RoutingTable(configs, (Route("", tuple(carriers)),))
 
 
-def carrier_config(name: str, port: int) -> CarrierConfig:
+def carrier_config(name: str, port: int, response_timeout: float = 2.0) -> CarrierConfig:
     return CarrierConfig(
         name=name,
         host="127.0.0.1",
@@ -152,7 +152,7 @@ def carrier_config(name: str, port: int) -> CarrierConfig:
         system_id="ileti",
         password="x",
         window=50,
-        response_timeout=2.0,
+        response_timeout=response_timeout,
         reconnect_min=0.05,
         reconnect_max=0.5,
         throttle_backoff=0.05,
@@ -168,7 +168,9 @@ async def pipeline_factory(db: Database) -> AsyncIterator[MakePipeline]:
     """Build a pipeline with one simulator and carrier per name given."""
     made: list[Pipeline] = []
 
-    async def make(credits: int = 100_000, **simulators: SimulatorConfig) -> Pipeline:
+    async def make(
+        credits: int = 100_000, response_timeout: float = 2.0, **simulators: SimulatorConfig
+    ) -> Pipeline:
         simulators = simulators or {"smsc": SimulatorConfig(port=0, receipt_delay=0.05)}
         clock = ManualClock()
         async with db.write() as conn:
@@ -183,7 +185,7 @@ async def pipeline_factory(db: Database) -> AsyncIterator[MakePipeline]:
             simulator = SmscSimulator(config)
             await simulator.start()
             running[name] = simulator
-            carriers[name] = SmppCarrier(carrier_config(name, simulator.port))
+            carriers[name] = SmppCarrier(carrier_config(name, simulator.port, response_timeout))
             await carriers[name].start()
             await asyncio.wait_for(carriers[name].wait_bound(), 10)
         pipeline = Pipeline(db, account.id, running, carriers, clock)

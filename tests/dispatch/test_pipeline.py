@@ -241,6 +241,12 @@ async def test_a_message_a_dead_worker_may_have_sent_is_never_reported_as_not_se
     assert await pipeline.balance() == 100
 
 
+# The window tests hold the operator's answers for as long as they need: a submit that timed out
+# meanwhile would be retried after a backoff the tests' clock never reaches (a slow machine took
+# more than the usual 2 s, and messages stayed queued).
+HOLDING = 60.0
+
+
 async def _window_full(
     pipeline: Pipeline, settings: DispatchSettings = FAST
 ) -> tuple[SmscSimulator, Dispatcher]:
@@ -258,7 +264,7 @@ async def _window_full(
 async def test_a_stopped_dispatcher_records_what_is_out_and_gives_back_the_rest(
     pipeline_factory,
 ) -> None:
-    pipeline = await pipeline_factory()
+    pipeline = await pipeline_factory(response_timeout=HOLDING)
     # 60 of the 200 claimed handed to the carrier, 50 of those unanswered in its window.
     simulator, dispatcher = await _window_full(pipeline, replace(FAST, submitters=60))
     stopping = asyncio.ensure_future(dispatcher.stop())
@@ -350,7 +356,7 @@ async def test_a_scheduled_message_waits_until_it_is_due(pipeline_factory) -> No
 async def test_an_otp_overtakes_bulk_already_claimed_and_waiting_for_the_window(
     pipeline_factory,
 ) -> None:
-    pipeline = await pipeline_factory()
+    pipeline = await pipeline_factory(response_timeout=HOLDING)
     simulator, dispatcher = await _window_full(pipeline)
     [otp_id] = await pipeline.queue(1, first_number=905559999999, priority=priority.OTP)
     dispatcher.wake(urgent=True)
