@@ -22,7 +22,9 @@ number and a text of its own, and the answers are counted by ``result_code``. Ea
 For each: requests and accepted (TS-1024) per second, latency p50/p90/p99/max, the CPU time of
 every gateway process and its children (``/proc/PID/stat``, user + system) per accepted request,
 during the load and until its backlog was delivered, and their resident memory; on PostgreSQL
-also the CPU of the database server's processes (all of them: nothing else should use it). Each
+also the CPU of the database server's processes (all of them: nothing else should use it), on
+SQLite the share of the load's time its one turn to write was held (near 100 %, the single
+writer is what limits it, whatever the CPU says). Each
 load's backlog is delivered before the next starts, and every accepted message must reach the
 operator (``delivered``); the exit code is 1 if one did not.
 
@@ -43,11 +45,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import resource
 import shutil
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +98,7 @@ class Load:
     server_cpu: float = 0.0  # seconds, during the load
     server_cpu_drained: float = 0.0  # seconds, until its backlog was delivered
     database_cpu: float | None = None  # PostgreSQL's seconds, until delivered
+    writer: dict[str, float] | None = None  # SQLite's turn to write: seconds per phase
     rss_mb: float = 0.0
     delivered: bool = False
 
@@ -118,6 +123,11 @@ class Load:
             f"  result_code {codes}",
             cpu + f"; RSS of its processes together {self.rss_mb:,.0f} MB",
         ]
+        if self.writer is not None:
+            lines.append(
+                f"  SQLite's turn to write held {self.writer['holding'] / self.seconds:.0%} of "
+                f"the load (waited for {self.writer['waiting']:.1f}s by all writers together)"
+            )
         return "\n".join(lines)
 
 
@@ -236,8 +246,14 @@ def measured(served: Served, postgres: bool, stored_before: int, make: Callable[
     backlog to be delivered and reads them again."""
     server_start = cpu_seconds(served.pids())
     database_start = cpu_seconds(postgres_pids()) if postgres else {}
+    writer_start = writer_seconds(served) if not postgres else {}
     result = make()
     result.server_cpu = spent(server_start, served.pids())
+    if not postgres:
+        result.writer = {
+            phase: seconds - writer_start.get(phase, 0.0)
+            for phase, seconds in writer_seconds(served).items()
+        }
     result.rss_mb = rss_mb(served.pids())
     states = wait_delivered(served, stored_before + result.accepted)
     result.server_cpu_drained = spent(server_start, served.pids())
@@ -247,6 +263,17 @@ def measured(served: Served, postgres: bool, stored_before: int, make: Callable[
     delivered = states.get("delivered", 0)
     result.delivered = stored >= stored_before + result.accepted and delivered == stored
     return result
+
+
+def writer_seconds(served: Served) -> dict[str, float]:
+    """Seconds SQLite's turn to write was waited for and held so far, from ``/metrics``."""
+    text = urllib.request.urlopen(f"{served.base_url}/metrics", timeout=10).read().decode()
+    seconds = dict.fromkeys(("waiting", "holding"), 0.0)
+    for phase, value in re.findall(
+        r'^ileti_sqlite_writer_seconds_total\{phase="(\w+)"\} (\S+)$', text, re.M
+    ):
+        seconds[phase] = float(value)
+    return seconds
 
 
 def wait_delivered(served: Served, accepted: int, limit: float = 120.0) -> dict[str, int]:

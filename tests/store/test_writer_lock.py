@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from ileti.store.db import Database
@@ -83,3 +84,38 @@ async def test_another_process_waits_for_the_turn_and_then_writes(sqlite_db: Dat
         rows = (await conn.execute(text("SELECT n FROM turns ORDER BY rowid"))).all()
     assert [n for (n,) in rows] == [1, 2]
     assert _turn_is_free(database)
+
+
+def _writer_seconds(phase: str) -> float:
+    return REGISTRY.get_sample_value("ileti_sqlite_writer_seconds_total", {"phase": phase}) or 0.0
+
+
+async def test_the_time_the_turn_is_held_and_waited_for_is_in_the_metrics(
+    sqlite_db: Database,
+) -> None:
+    """What tells an operator that the single writer is what limits sending."""
+    held, waited = _writer_seconds("holding"), _writer_seconds("waiting")
+    async with sqlite_db.write() as conn:
+        await conn.execute(text("SELECT count(*) FROM accounts"))
+        await asyncio.sleep(0.3)
+    assert _writer_seconds("holding") - held >= 0.3
+    assert _writer_seconds("waiting") - waited < 0.3
+
+    # Another process has the turn for a while: the write waits for it.
+    fd = os.open(f"{_path(sqlite_db)}-writer", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        waited = _writer_seconds("waiting")
+
+        async def write() -> None:
+            async with sqlite_db.write() as conn:
+                await conn.execute(text("SELECT count(*) FROM accounts"))
+
+        writing = asyncio.create_task(write())
+        await asyncio.sleep(0.4)
+        assert not writing.done()
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        await asyncio.wait_for(writing, 30)
+    finally:
+        os.close(fd)
+    assert _writer_seconds("waiting") - waited >= 0.4

@@ -23,9 +23,12 @@ import asyncio
 import fcntl
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
+
+from ileti.store.metrics import WRITER_HOLDING, WRITER_WAITING
 
 T = TypeVar("T")
 
@@ -42,15 +45,20 @@ class WriterLock:
     def __init__(self, path: str) -> None:
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         self.held = False
+        self._taken_at = 0.0
 
     def acquire(self) -> None:
+        asked_at = time.perf_counter()
         fcntl.flock(self._fd, fcntl.LOCK_EX)
+        self._taken_at = time.perf_counter()
         self.held = True
+        WRITER_WAITING.inc(self._taken_at - asked_at)
 
     def release(self) -> None:
         if self.held:
             self.held = False
             fcntl.flock(self._fd, fcntl.LOCK_UN)
+            WRITER_HOLDING.inc(time.perf_counter() - self._taken_at)
 
     def close(self) -> None:
         os.close(self._fd)
