@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from send import wait_delivered
-from served import Served, gateway
+from served import Served, gateway, message_states
 
 
 def post(served: Served, path: str, body: dict[str, object]) -> tuple[float, dict[str, object]]:
@@ -66,9 +66,12 @@ def main() -> None:
             total += reply.get("success_count", 0)
         elapsed = time.perf_counter() - started
         count = args.requests * args.recipients
+        # The worker sends while the requests come in: on a small machine the two share it.
+        states = message_states(served)
         print(
             f"{args.requests} requests, {count:,} recipients: {elapsed:.2f}s, "
-            f"{count / elapsed:,.0f} recipients/s accepted"
+            f"{count / elapsed:,.0f} recipients/s accepted; meanwhile "
+            f"{sum(states.values()) - states.get('queued', 0):,} messages left the queue"
         )
         if not args.no_delivery:
             wait_delivered(served, total, limit=600)
