@@ -246,14 +246,12 @@ def measured(served: Served, postgres: bool, stored_before: int, make: Callable[
     backlog to be delivered and reads them again."""
     server_start = cpu_seconds(served.pids())
     database_start = cpu_seconds(postgres_pids()) if postgres else {}
-    writer_start = writer_seconds(served) if not postgres else {}
+    writer_start = None if postgres else writer_seconds(served)
     result = make()
     result.server_cpu = spent(server_start, served.pids())
-    if not postgres:
-        result.writer = {
-            phase: seconds - writer_start.get(phase, 0.0)
-            for phase, seconds in writer_seconds(served).items()
-        }
+    if writer_start is not None:
+        writer_end = writer_seconds(served)
+        result.writer = {phase: writer_end[phase] - writer_start[phase] for phase in writer_end}
     result.rss_mb = rss_mb(served.pids())
     states = wait_delivered(served, stored_before + result.accepted)
     result.server_cpu_drained = spent(server_start, served.pids())

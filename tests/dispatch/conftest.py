@@ -144,7 +144,11 @@ def default_routes(carriers: dict[str, SmppCarrier]) -> RoutingTable:
     return RoutingTable(configs, (Route("", tuple(carriers)),))
 
 
-def carrier_config(name: str, port: int, response_timeout: float = 2.0) -> CarrierConfig:
+# How long a carrier waits for the operator's answer to a submit, unless a test says otherwise.
+RESPONSE_TIMEOUT = 2.0
+
+
+def carrier_config(name: str, port: int, response_timeout: float) -> CarrierConfig:
     return CarrierConfig(
         name=name,
         host="127.0.0.1",
@@ -169,7 +173,9 @@ async def pipeline_factory(db: Database) -> AsyncIterator[MakePipeline]:
     made: list[Pipeline] = []
 
     async def make(
-        credits: int = 100_000, response_timeout: float = 2.0, **simulators: SimulatorConfig
+        credits: int = 100_000,
+        response_timeout: float = RESPONSE_TIMEOUT,
+        **simulators: SimulatorConfig,
     ) -> Pipeline:
         simulators = simulators or {"smsc": SimulatorConfig(port=0, receipt_delay=0.05)}
         clock = ManualClock()
