@@ -153,6 +153,36 @@ async def test_a_sender_stopped_while_its_outcomes_commit_records_each_attempt_o
     )
 
 
+async def test_a_stopping_sender_records_the_answers_to_what_it_sent_and_gives_back_the_rest(
+    customer: Customer,
+) -> None:
+    # Two lanes to a receiver that takes a second over each answer: two requests are out when
+    # the stop comes, three events wait for a lane.
+    with Receiver(lambda _: (200, 1.0)) as receiver:
+        await customer.hook(receiver.url)
+        ids = await _events(customer, 5)
+        sender = WebhookSender(customer.db, replace(QUICK, per_receiver=2), clock=ManualClock())
+        running = asyncio.ensure_future(sender.run())
+        await eventually(lambda: len(receiver.requests()) == 2)
+        await sender.stop()
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        sent = {r.headers["webhook-id"] for r in receiver.requests()}
+        assert len(sent) == 2
+        # The receiver took those two: they are delivered, not left to be sent again.
+        events = {str(row["id"]): row for row in await customer.events()}
+        assert {i for i, row in events.items() if row["status"] == "delivered"} == sent
+        # The others were never attempted: due at once for the next sender, no attempt spent.
+        for event_id in set(ids) - sent:
+            assert events[event_id]["status"] == "pending"
+            assert events[event_id]["attempts"] == 0
+            assert events[event_id]["lease_owner"] is None
+        assert len(await _attempts(customer.db)) == 2
+        async with sending(customer.db):
+            await eventually(lambda: _delivered(customer, 5))
+    assert Counter(r.headers["webhook-id"] for r in receiver.requests()) == dict.fromkeys(ids, 1)
+
+
 def _running(method: Callable[..., object]) -> bool:
     """Whether a task of this loop runs ``method``."""
     code = getattr(method, "__code__", None)

@@ -104,9 +104,10 @@ class Worker:
 
     async def stop(self) -> None:
         """Claim nothing more and return once the batches carriers hold are answered and
-        recorded; then cancel ``run``, which unbinds from the carriers."""
-        if self.dispatcher is not None:
-            await self.dispatcher.stop()
+        recorded and the webhook requests already sent are answered; then cancel ``run``,
+        which records those answers and unbinds from the carriers."""
+        stopping = [part.stop() for part in (self.dispatcher, self.webhooks) if part is not None]
+        await asyncio.gather(*stopping)
 
     def wake(self, urgent: bool) -> None:
         if self.dispatcher is not None:

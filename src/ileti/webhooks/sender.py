@@ -4,7 +4,9 @@ Events are claimed under a lease that a heartbeat keeps alive while they wait or
 their outcomes are written in batches. A receiver that hangs holds only its own lanes and its
 own events: a key whose events wait for a free lane is left out of claims once enough of them
 wait, so the others' events keep flowing. A sender that dies leaves its events to be claimed
-again when the lease runs out: each event arrives at least once, always under the same id.
+again when the lease runs out: each event arrives at least once, always under the same id. A
+sender that stops (``stop``) waits for the answers to the requests it has sent, so that an
+event its receiver took is recorded as delivered rather than sent again after a restart.
 
 Secrets are stored sealed; the sender opens them with the installation's key to sign, and a
 secret it cannot open (another key sealed it) fails the attempt, which is retried.
@@ -102,9 +104,22 @@ class WebhookSender:
         self._results_ready = asyncio.Event()
         self._recording: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        # Deliveries whose request is out: a stop waits for their answers.
+        self._posting: set[asyncio.Task[None]] = set()
+        self._stopping = False
 
     def wake(self) -> None:
         self._wake.set()
+
+    async def stop(self) -> None:
+        """Claim nothing more, forget the events still waiting for a lane (given back when
+        ``run`` is cancelled) and return once every request already sent has its answer or has
+        timed out; ``run``'s cancel then records them."""
+        self._stopping = True
+        for task in self._tasks - self._posting:
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks)
 
     async def run(self) -> None:
         background = [
@@ -139,6 +154,8 @@ class WebhookSender:
                     await self._wake.wait()
 
     async def _claim(self) -> int:
+        if self._stopping:
+            return 0
         room = min(self.settings.batch, self.settings.max_held - len(self._held))
         self._no_room = room <= 0
         if self._no_room:
@@ -162,10 +179,12 @@ class WebhookSender:
             # In the claim's transaction: one fewer for each batch.
             settings = await outbox.configs(conn, {e.key_id for e in events})
         self._full = len(events) == room
+        self._held.update(event.id for event in events)
+        if self._stopping:
+            return 0  # claimed as the stop came: given back unattempted
         # RETURNING keeps no order: the longest due go first to their lanes.
         events.sort(key=_due)
         for event in events:
-            self._held.add(event.id)
             self._waiting[event.key_id] = self._waiting.get(event.key_id, 0) + 1
             task = asyncio.ensure_future(self._deliver(event, settings.get(event.key_id)))
             self._tasks.add(task)
@@ -196,7 +215,13 @@ class WebhookSender:
             self._on_lane(event.key_id)
             started_ms = self.clock.now_ms()
             started = time.perf_counter()
-            code, error, retry_after = await self._post(lane, event, config)
+            posting = asyncio.current_task()
+            assert posting is not None
+            self._posting.add(posting)
+            try:
+                code, error, retry_after = await self._post(lane, event, config)
+            finally:
+                self._posting.discard(posting)
             latency_ms = int((time.perf_counter() - started) * 1000)
         delivered = code is not None and 200 <= code < 300
         self._result(
