@@ -150,7 +150,64 @@ async def test_a_batch_of_several_payers_never_waits_in_a_ring(db: Database) -> 
         assert await accounts.balances(conn, second) == (8, 0)
 
 
-def _submission(account_id: int) -> Submission:
+async def test_a_large_request_writes_its_rows_before_it_waits_for_its_balance(
+    db: Database,
+) -> None:
+    """A group's balance stays locked from its debit to the commit: taken after the group's
+    1,500 rows are written, so that other sends of the account wait only for the end."""
+    if not db.is_postgres:
+        pytest.skip("SQLite has one writer at a time")
+    account = await _account(db, credits=5_000)
+
+    async def group() -> list[Stored | InsufficientBalance]:
+        async with db.write() as conn:
+            return await store_many(conn, [_submission(account, 1_500)], utcnow())
+
+    async with db.write() as holder:
+        await ledger.post(holder, account, Balance.MAIN, -1, EntryKind.DEBIT, "held", utcnow())
+        stored = asyncio.create_task(group())
+        await _until_a_lock_is_awaited(db)
+        async with db.read() as conn:
+            written = await conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_locks AS l JOIN pg_stat_activity AS a USING (pid)"
+                    " JOIN pg_class AS c ON c.oid = l.relation WHERE a.wait_event_type = 'Lock'"
+                    " AND a.datname = current_database() AND c.relname = 'messages'"
+                    " AND l.mode = 'RowExclusiveLock'"
+                )
+            )
+        assert written == 1, "the waiting group has not written its messages yet"
+    [outcome] = await stored
+    assert isinstance(outcome, Stored) and len(outcome.message_ids) == 1_500
+    async with db.read() as conn:
+        assert await accounts.balances(conn, account) == (5_000 - 1 - 1_500, 0)
+
+
+async def test_large_requests_the_balance_cannot_all_cover_store_what_it_can(
+    db: Database,
+) -> None:
+    """2,500 messages in two groups, 1,200 credits: the first group (1,500) is refused and
+    leaves no row, the second (1,000) is stored and paid for."""
+    account = await _account(db, credits=1_200)
+    async with db.write() as conn:
+        first, second = await store_many(
+            conn, [_submission(account, 1_500), _submission(account, 1_000)], utcnow()
+        )
+    assert isinstance(first, InsufficientBalance) and first.needed == 1_500
+    assert isinstance(second, Stored) and len(second.message_ids) == 1_000
+    async with db.read() as conn:
+        assert await accounts.balances(conn, account) == (200, 0)
+        for table, column, expected in [
+            ("messages", "id", second.message_ids),
+            ("dispatch_queue", "message_id", second.message_ids),
+            ("groups", "id", [second.group_id]),
+        ]:
+            rows = await conn.execute(text(f"SELECT {column} FROM {table} ORDER BY {column}"))
+            assert [row[0] for row in rows] == expected, table
+    assert [amount for amount, _, _ in await _entries(db, account)] == [1_200, -1_000]
+
+
+def _submission(account_id: int, recipients: int = 1) -> Submission:
     now = utcnow()
     message = NewMessage(
         sentto="905321234567",
@@ -167,15 +224,15 @@ def _submission(account_id: int) -> Submission:
         account_id=account_id,
         key_id=1,
         title="ACME",
-        kind="single",
+        kind="group" if recipients > 1 else "single",
         content_type=0,
         priority=1,
         created_at=now,
         due_at=now,
         expires_at=now + timedelta(days=1),
-        messages=[message],
-        grouped=False,
-        total_recipients=1,
+        messages=[message] * recipients,
+        grouped=recipients > 1,
+        total_recipients=recipients,
     )
 
 
