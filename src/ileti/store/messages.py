@@ -250,14 +250,13 @@ async def store_many(
         planned.append((submission, group_id, ids[cursor : cursor + len(submission.messages)]))
         cursor += len(submission.messages)
     if cursor >= by_dialect(conn, _STORED_BEFORE_DEBIT_FROM):
-        try:
-            async with conn.begin_nested():
-                await _insert(conn, planned)
-                if await _debit(conn, planned, now):
-                    raise _Short
+        savepoint = await conn.begin_nested()
+        await _insert(conn, planned)
+        if not await _debit(conn, planned, now):
+            await savepoint.commit()
             return [Stored(message_ids, group_id) for _, group_id, message_ids in planned]
-        except _Short:
-            pass  # all of it undone: stored below in the usual order, what can be paid
+        # All of it undone: stored below in the usual order, what can be paid.
+        await savepoint.rollback()
     refused = await _debit(conn, planned, now)
     results: list[Stored | InsufficientBalance] = []
     stored: list[tuple[Submission, int | None, list[int]]] = []
@@ -277,10 +276,6 @@ async def store_many(
 # writes one transaction at a time anyway. A request refused for want of balance is undone to
 # before its rows and stored again debit first (rare, and it costs the insert twice).
 _STORED_BEFORE_DEBIT_FROM = {"sqlite": sys.maxsize, "postgresql": 1_000}
-
-
-class _Short(Exception):
-    """A request stored before its debit could not be paid for."""
 
 
 def _debits(
