@@ -265,6 +265,47 @@ async def test_an_unanswered_receipt_comes_back_after_the_bind_is_lost(start_sms
     await asyncio.wait_for(smsc.wait_until(lambda stats: stats.receipts_acknowledged == 1), 5)
 
 
+async def test_a_gathered_batch_takes_the_receipts_that_keep_coming(start_smsc, connect):
+    smsc = await start_smsc()
+    carrier = await connect(smsc.port)
+
+    async def wave(name: bytes, after: float) -> None:
+        await asyncio.sleep(after)
+        await asyncio.gather(*(carrier.submit(message(b"%s%d" % (name, i))) for i in range(4)))
+
+    waves = asyncio.gather(wave(b"a", 0.0), wave(b"b", 0.2), wave(b"c", 0.4))
+    batch = await asyncio.wait_for(carrier.receive_many(500, gather=60.0, step=1.0), 30)
+    await waves
+    assert len(batch) == 12  # the three waves, 0.2 s apart, in one batch
+    for received in batch:
+        received.accept()
+    await asyncio.wait_for(smsc.wait_until(lambda stats: stats.receipts_acknowledged == 12), 5)
+
+
+async def test_a_gathered_batch_ends_when_the_operator_sends_no_more(start_smsc, connect):
+    # An operator with a window of receipts sends no more until these are acknowledged: the
+    # batch goes after one quiet step, not after the whole time it may gather.
+    smsc = await start_smsc()
+    carrier = await connect(smsc.port)
+    await asyncio.gather(*(carrier.submit(message(b"%d" % i)) for i in range(5)))
+    batch = await asyncio.wait_for(carrier.receive_many(500, gather=60.0, step=0.2), 10)
+    assert len(batch) == 5
+
+
+async def test_a_batch_stopped_while_it_gathers_gives_its_receipts_back(start_smsc, connect):
+    smsc = await start_smsc()
+    carrier = await connect(smsc.port)
+    await carrier.submit(message())
+    gathering = asyncio.create_task(carrier.receive_many(500, gather=60.0, step=30.0))
+    await asyncio.wait_for(smsc.wait_until(lambda stats: stats.receipts_sent == 1), 5)
+    await asyncio.sleep(0.2)  # the receipt is read and taken into the batch
+    gathering.cancel()
+    again = await asyncio.wait_for(carrier.receive(), 5)
+    again.accept()
+    await asyncio.wait_for(smsc.wait_until(lambda stats: stats.receipts_acknowledged == 1), 5)
+    assert smsc.stats.receipts_sent == 2  # refused when the batch stopped, then sent again
+
+
 async def test_a_receipt_that_overtakes_its_response_is_kept(start_smsc, connect):
     smsc = await start_smsc()
     smsc.hold()

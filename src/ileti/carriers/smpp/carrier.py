@@ -284,13 +284,28 @@ class SmppCarrier:
     async def receive(self) -> Received:
         return await self._inbox.get()
 
-    async def receive_many(self, limit: int = 500) -> list[Received]:
+    async def receive_many(
+        self, limit: int = 500, gather: float = 0.0, step: float = 0.005
+    ) -> list[Received]:
         """At least one, and as many more as are waiting (up to ``limit``): for consumers
-        that store a batch at a time."""
+        that store a batch at a time. With ``gather``, the batch waits up to that many
+        seconds for more while they keep coming: every ``step`` that brought none ends it, so
+        an operator that sends no more before its last ones are acknowledged (a window) is
+        not kept waiting."""
         inbox = self._inbox
         batch = [await inbox.get()]
-        while len(batch) < limit and not inbox.empty():
-            batch.append(inbox.get_nowait())
+        _take_waiting(inbox, batch, limit)
+        clock = asyncio.get_running_loop().time
+        deadline = clock() + gather
+        try:
+            while len(batch) < limit and clock() + step <= deadline:
+                await asyncio.sleep(step)
+                if not _take_waiting(inbox, batch, limit):
+                    break
+        except asyncio.CancelledError:
+            for received in batch:
+                received.refuse()  # the operator sends them again
+            raise
         return batch
 
     async def received(self) -> AsyncIterator[Received]:
@@ -423,3 +438,12 @@ def _submit_sm(message: OutboundMessage, part: SubmitPart) -> SubmitSm:
         short_message=text,
         tlvs=tlvs,
     )
+
+
+def _take_waiting(inbox: asyncio.Queue[Received], batch: list[Received], limit: int) -> int:
+    """Moves what waits in ``inbox`` onto ``batch``, up to ``limit`` in all; how many."""
+    taken = 0
+    while len(batch) < limit and not inbox.empty():
+        batch.append(inbox.get_nowait())
+        taken += 1
+    return taken
