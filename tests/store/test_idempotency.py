@@ -1,11 +1,14 @@
 """Kept responses are found pair by pair: a batch of requests looks up its own (key,
-fingerprint) pairs, whatever else the key has kept, and only those."""
+fingerprint) pairs, whatever else the key has kept, and only those. Keeping answers writes over
+expired ones under the same pairs and collides with live ones."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import orjson
+import pytest
+from sqlalchemy.exc import IntegrityError
 
 from ileti.store import idempotency
 from ileti.store.db import Database
@@ -74,6 +77,48 @@ async def test_an_expired_answer_gives_way_to_a_new_one(db: Database) -> None:
         found = await idempotency.find_many(conn, [again, (1, _fingerprint(1, 1))], NOW_MS)
     assert found[again].request_hash == "h-new"
     assert found[(1, _fingerprint(1, 1))].request_hash == "h1"
+
+
+async def test_a_batch_writes_over_the_expired_answers_among_its_pairs(db: Database) -> None:
+    await _kept(db)
+    batch = [(1, _fingerprint(1, n)) for n in (5_000, 7_001, 7_002)]  # the first expired
+    async with db.write() as conn:
+        await idempotency.keep_many(
+            conn,
+            [
+                (*pair, KeptResponse(f"new-{i}", "TS-1024", {}), MINUTES_2)
+                for i, pair in enumerate(batch)
+            ],
+            NOW_MS,
+        )
+    async with db.read() as conn:
+        found = await idempotency.find_many(conn, batch, NOW_MS)
+    assert {pair: kept.request_hash for pair, kept in found.items()} == {
+        pair: f"new-{i}" for i, pair in enumerate(batch)
+    }
+
+
+async def test_an_answer_whose_pair_is_live_collides_and_its_batch_keeps_nothing(
+    db: Database,
+) -> None:
+    """Two identical requests raced: the second's batch fails whole, and is stored again one
+    request at a time (each repeat then answered from the first)."""
+    await _kept(db)
+    live = (1, _fingerprint(1, 7))
+    fresh = (1, _fingerprint(1, 8_000))
+    with pytest.raises(IntegrityError):
+        async with db.write() as conn:
+            await idempotency.keep_many(
+                conn,
+                [
+                    (*fresh, KeptResponse("fresh", "TS-1024", {}), MINUTES_2),
+                    (*live, KeptResponse("again", "TS-1024", {}), MINUTES_2),
+                ],
+                NOW_MS,
+            )
+    async with db.read() as conn:
+        found = await idempotency.find_many(conn, [live, fresh], NOW_MS)
+    assert {pair: kept.request_hash for pair, kept in found.items()} == {live: "h7"}
 
 
 def _scanned(node: dict[str, Any]) -> int:

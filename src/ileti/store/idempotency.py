@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import orjson
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.store.models import IdempotentResponse, table_of
-from ileti.store.sql import Insert, Raw
+from ileti.store.sql import POSTGRES_ONLY, Insert, Raw, columns_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +43,9 @@ _FIND = Raw(
 _FIND_ONE = Raw(
     f"SELECT {_COLUMNS} FROM idempotency WHERE key_id = $1 AND fingerprint = $2 AND expires_ms > $3"
 )
+# SQLite's: PostgreSQL writes over an expired answer as it keeps the new one.
 _FORGET_EXPIRED = Raw(
-    "DELETE FROM idempotency WHERE ctid = ANY(ARRAY(SELECT i.ctid FROM"
-    f" {_PAIRS} CROSS JOIN LATERAL (SELECT ctid FROM idempotency{_PROBE.format('<=')}) AS i))",
-    sqlite="DELETE FROM idempotency"
-    " WHERE key_id = ANY($1) AND fingerprint = ANY($2) AND expires_ms <= $3",
+    "DELETE FROM idempotency WHERE key_id = ANY($1) AND fingerprint = ANY($2) AND expires_ms <= $3",
 )
 _FORGET_EXPIRED_ONE = Raw(
     "DELETE FROM idempotency WHERE key_id = $1 AND fingerprint = $2 AND expires_ms <= $3"
@@ -56,6 +55,16 @@ _KEEP = Insert(
     table_of(IdempotentResponse),
     ("key_id", "fingerprint", "request_hash", "status_code", "body", "expires_ms"),
 )
+# PostgreSQL in one round trip: an expired answer under the same fingerprint is written over,
+# a live one is left and its row not counted (the caller tells a collision by the count).
+_KEEP_OVER_EXPIRED = Raw(
+    f"{_KEEP.postgres} ON CONFLICT (key_id, fingerprint) DO UPDATE SET"
+    " request_hash = excluded.request_hash, status_code = excluded.status_code,"
+    " body = excluded.body, expires_ms = excluded.expires_ms"
+    " WHERE idempotency.expires_ms <= $7",
+    sqlite=POSTGRES_ONLY,
+)
+_LIVE_ALREADY = RuntimeError("an identical request's answer is kept already")
 
 
 async def find_many(
@@ -90,6 +99,22 @@ async def keep_many(
     """
     if not answers:
         return
+    rows = [
+        (
+            key_id,
+            fingerprint,
+            response.request_hash,
+            200,
+            orjson.dumps({"code": response.code, "fields": response.fields}).decode(),
+            now_ms + ttl_ms,
+        )
+        for key_id, fingerprint, response, ttl_ms in answers
+    ]
+    if conn.dialect.name == "postgresql":
+        kept = await _KEEP_OVER_EXPIRED.run(conn, *columns_of(rows), now_ms)
+        if kept < len(rows):
+            raise IntegrityError(_KEEP_OVER_EXPIRED.postgres, None, _LIVE_ALREADY)
+        return
     # Expired answers under the same fingerprints give way to the new ones.
     if len(answers) == 1:
         await _FORGET_EXPIRED_ONE.run(conn, answers[0][0], answers[0][1], now_ms)
@@ -97,20 +122,7 @@ async def keep_many(
         await _FORGET_EXPIRED.run(
             conn, [key_id for key_id, _, _, _ in answers], [fp for _, fp, _, _ in answers], now_ms
         )
-    await _KEEP.run_rows(
-        conn,
-        [
-            (
-                key_id,
-                fingerprint,
-                response.request_hash,
-                200,
-                orjson.dumps({"code": response.code, "fields": response.fields}).decode(),
-                now_ms + ttl_ms,
-            )
-            for key_id, fingerprint, response, ttl_ms in answers
-        ],
-    )
+    await _KEEP.run_rows(conn, rows)
 
 
 async def purge(conn: AsyncConnection, now_ms: int) -> int:

@@ -21,7 +21,16 @@ from ileti.domain.pricing import Balance
 from ileti.store import ledger, payers
 from ileti.store.ledger import EntryKind, InsufficientBalance
 from ileti.store.models import Group, Message, QueueEntry, table_of
-from ileti.store.sql import POSTGRES_ONLY, Insert, Raw, by_dialect, connector_of
+from ileti.store.sql import (
+    COPY_FROM,
+    POSTGRES_ONLY,
+    Insert,
+    Raw,
+    by_dialect,
+    columns_of,
+    connector_of,
+    together,
+)
 
 
 class NewMessage(NamedTuple):
@@ -461,9 +470,13 @@ async def _insert_rows(
     message_rows: list[tuple[Any, ...]],
     queue_rows: list[tuple[int, int, int, int, int]],
 ) -> None:
-    if message_rows:
-        await _INSERT_MESSAGES.run_rows(conn, message_rows, converted=True)
-        await _INSERT_QUEUED.run_rows(conn, queue_rows, converted=True)
+    if not message_rows:
+        return
+    if conn.dialect.name == "postgresql" and len(message_rows) < COPY_FROM:
+        await _INSERT_MESSAGES_QUEUED.run(conn, *columns_of(message_rows), *columns_of(queue_rows))
+        return
+    await _INSERT_MESSAGES.run_rows(conn, message_rows, converted=True)
+    await _INSERT_QUEUED.run_rows(conn, queue_rows, converted=True)
 
 
 # A group's rows go in this many at a time, the event loop serving others in between: on
@@ -477,3 +490,5 @@ _ROWS_AT_ONCE = {"sqlite": 1_000, "postgresql": 10_000}
 _INSERT_GROUPS = Insert(table_of(Group), _GROUP_COLUMNS, copy=True)
 _INSERT_MESSAGES = Insert(table_of(Message), _MESSAGE_COLUMNS, copy=True)
 _INSERT_QUEUED = Insert(table_of(QueueEntry), _QUEUE_COLUMNS, copy=True)
+# A batch of single sends: its messages and their queue entries in one round trip.
+_INSERT_MESSAGES_QUEUED = together(_INSERT_MESSAGES, _INSERT_QUEUED)

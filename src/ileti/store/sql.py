@@ -134,6 +134,24 @@ class Insert(Batch):
         self.copy = copy
 
 
+# From this many rows, an ``Insert(…, copy=True)`` goes to PostgreSQL by COPY.
+COPY_FROM = 100
+
+
+def together(first: Insert, then: Insert) -> Raw:
+    """Two inserts in one statement on PostgreSQL, one round trip: run with ``first``'s columns
+    (``$1 … $k``) then ``then``'s, as arrays. For rows below ``COPY_FROM``; SQLite, whose round
+    trips cost nothing, runs the two."""
+    shift = len(first.columns)
+    later = re.sub(r"\$(\d+)", lambda number: f"${int(number[1]) + shift}", then.postgres)
+    return Raw(f"WITH first AS ({first.postgres}) {later}", sqlite=POSTGRES_ONLY)
+
+
+def columns_of(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+    """Rows as one list per column, the form ``unnest`` takes them in."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
 class Composed:
     """A statement whose conditions depend on what the caller asks for: a report's filters.
 
@@ -259,10 +277,10 @@ class _Postgres:
     ) -> None:
         driver = driver_of(conn)
         try:
-            if isinstance(stmt, Insert) and stmt.copy and len(rows) >= 100:
+            if isinstance(stmt, Insert) and stmt.copy and len(rows) >= COPY_FROM:
                 await driver.copy_records_to_table(stmt.table, records=rows, columns=stmt.columns)
                 return
-            columns = [list(column) for column in zip(*rows, strict=True)]
+            columns = columns_of(rows)
             if not converted:
                 columns = [list(map(_postgres_value, column)) for column in columns]
             await driver.execute(stmt.postgres, *columns, *map(_postgres_value, shared))
