@@ -113,6 +113,8 @@ def _pages(client: httpx.Client, now: datetime, group_id: int) -> dict[str, str]
         "sends, second page": second.group(1).replace("&amp;", "&"),
         "sends, state failed": "/panel/sends?status=failed",
         "sends, state sent": "/panel/sends?status=sent",
+        # No message was cancelled: the page looks through its bounded walk and links on.
+        "sends, a state none is in": "/panel/sends?status=cancelled",
         "sends, number": "/panel/sends?number=0532+012+34+56",
         "sends, one day a month ago": f"/panel/sends?date_from={month_ago}&date_to={month_ago}",
         "sends, a day and a state": (

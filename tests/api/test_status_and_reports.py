@@ -536,3 +536,26 @@ async def test_summary_with_a_bad_date_is_ts_1035(api: Api, field: str, value: o
     response = await api.post("/reports/summary", {"api_key": api.key, field: value})
     body = _refused(response, 400, "TS-1035")
     assert [error["field"] for error in body["errors"]] == [field]
+
+
+async def test_a_rare_state_is_reported_walk_by_walk(api: Api) -> None:
+    """Filtered by state, a page looks through so many messages at most: it may be short or
+    empty and still have a cursor, and following the cursors finds every match once."""
+    await _topup(api, 1000)
+    api.services.reports.walk = 10
+    ids: list[int] = []
+    for minute in range(30):
+        ids += await _send(api, TURKCELL, at=MIDNIGHT + timedelta(minutes=minute))
+    for sms_id in ids[:3]:
+        await _move(api, sms_id, MessageStatus.FAILED)
+    pages: list[list[int]] = []
+    cursor = None
+    while True:
+        given = {"cursor": cursor} if cursor else {}
+        body = _ok(await _report(api, status="failed", limit=2, **given))
+        pages.append([m["sms_id"] for m in body["messages"]])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    # Ten messages a walk: two empty pages, then the oldest ten, in two pages of two and one.
+    assert pages == [[], [], ids[2:0:-1], ids[:1]]

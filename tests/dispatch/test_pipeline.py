@@ -5,22 +5,33 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import timedelta
+from typing import cast
 
 from sqlalchemy import select
 
-from ileti.carriers import SimulatorConfig, SmscSimulator
+from ileti.carriers import (
+    Carrier,
+    OutboundMessage,
+    PartResult,
+    SimulatorConfig,
+    SmppCarrier,
+    SmscSimulator,
+)
 from ileti.carriers.smpp.pdu import Status
 from ileti.dispatch.dispatcher import Dispatcher, DispatchSettings
 from ileti.dispatch.routing import Route, RoutingTable
+from ileti.dispatch.sweeper import SETTLE
 from ileti.domain import priority
 from ileti.domain.encoding import SmsLang
+from ileti.domain.lifecycle import NO_RECEIPT
 from ileti.domain.pricing import Balance
 from ileti.store import ledger, lifecycle
 from ileti.store import queue as q
 from ileti.store.lifecycle import SubmittedPart
 from ileti.store.models import BlacklistEntry, Message, MessagePart, QueueEntry
+from support.clock import ManualClock
 
-from .conftest import FAST, Pipeline, poll
+from .conftest import FAST, Pipeline, default_routes, poll
 
 
 async def test_every_message_is_delivered_exactly_once(pipeline_factory) -> None:
@@ -73,13 +84,56 @@ async def test_no_receipt_expires_after_validity_and_refunds(pipeline_factory) -
     pipeline.run_all()
     await pipeline.wait_for(lambda s: s.get("sent", 0) == 10)
     sweeper = pipeline.sweeper()
-    pipeline.clock.advance(validity.total_seconds() - 1)
+    pipeline.clock.advance(validity.total_seconds())
     await sweeper.sweep()
-    assert await pipeline.states() == {"sent": 10}  # still within validity
+    # The walk stays SETTLE behind the clock, for records of sends begun within the validity.
+    assert await pipeline.states() == {"sent": 10}
+    pipeline.clock.advance(SETTLE.total_seconds() - 1)
+    await sweeper.sweep()
+    assert await pipeline.states() == {"sent": 10}
     pipeline.clock.advance(1)
     await sweeper.sweep()
     assert await pipeline.states() == {"expired": 10}
     assert await pipeline.balance() == 100
+
+
+class AnsweredLate:
+    """A carrier whose operator answers each submit once the messages' validity ran out."""
+
+    def __init__(self, carrier: SmppCarrier, clock: ManualClock, after: timedelta) -> None:
+        self.carrier, self.clock, self.after = carrier, clock, after
+
+    async def submit(self, message: OutboundMessage) -> list[PartResult]:
+        results = await self.carrier.submit(message)
+        self.clock.advance(self.after.total_seconds())
+        return results
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.carrier, name)
+
+
+async def test_a_send_recorded_after_its_validity_ended_expires_at_once(pipeline_factory) -> None:
+    """The sweeper's walk may have passed a message whose validity ended before its send was
+    recorded: the dispatcher expires it (and refunds it) as it records it."""
+    pipeline = await pipeline_factory(
+        credits=100, smsc=SimulatorConfig(port=0, outcomes={"none": 1.0})
+    )
+    validity = timedelta(minutes=5)
+    await pipeline.queue(3, validity=validity)
+    late = {
+        name: cast(Carrier, AnsweredLate(carrier, pipeline.clock, validity + SETTLE))
+        for name, carrier in pipeline.carriers.items()
+    }
+    dispatcher = Dispatcher(
+        pipeline.db, late, default_routes(pipeline.carriers), FAST, clock=pipeline.clock
+    )
+    pipeline.start(dispatcher.run())
+    await pipeline.wait_for(lambda s: s == {"expired": 3})
+    assert pipeline.simulators["smsc"].stats.received == 3
+    assert await pipeline.balance() == 100
+    async with pipeline.db.read() as conn:
+        reasons = {r[0] for r in await conn.execute(select(Message.__table__.c.error_reason))}
+    assert reasons == {NO_RECEIPT}
 
 
 async def test_permanent_refusal_fails_and_refunds_without_retrying(pipeline_factory) -> None:

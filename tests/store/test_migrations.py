@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -12,6 +12,7 @@ from sqlalchemy import insert, inspect, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ileti.config import Settings
+from ileti.dispatch.sweeper import Sweeper
 from ileti.store import migrate
 from ileti.store.db import Database
 from ileti.store.keyring import Keyring
@@ -174,3 +175,37 @@ async def test_secrets_leave_the_database_and_live_otps_end_with_the_key_that_le
     assert clear == webhook
     assert "server_secrets" in tables
     await asyncio.to_thread(migrate.upgrade, url, schema)
+
+
+async def test_the_overdue_walk_starts_at_the_earliest_message_sent_before_the_upgrade(
+    db: Database, database_target
+) -> None:
+    """0018: the walk to overdue messages replaces the status index; a message sent before the
+    upgrade, whose validity ended long ago, is still expired by the first sweep after it."""
+    url, schema = database_target.url, database_target.schema
+    await asyncio.to_thread(migrate.downgrade, url, schema, "0017")
+    now = datetime.now(UTC)
+    ended = now - timedelta(days=2)
+    async with db.write() as conn:
+        account = await _old_account(conn)
+        for message_id, status, expires_at in (
+            (1, "delivered", now - timedelta(days=3)),
+            (2, "sent", ended),
+            (3, "sent", now + timedelta(days=1)),
+        ):
+            await conn.execute(
+                insert(Message.__table__).values(
+                    id=message_id, account_id=account, key_id=1, kind="single", title="ILETI",
+                    sentto="905321234567", country="Turkey-TR", text="hi", sms_lang="Turkish",
+                    lang="1", segments=1, content_type=0, status=status, cost=1,
+                    cost_balance="main", created_at=expires_at - timedelta(days=1),
+                    due_at=expires_at - timedelta(days=1), expires_at=expires_at, attempts=0,
+                )
+            )  # fmt: skip
+    await asyncio.to_thread(migrate.upgrade, url, schema)
+    assert await _diff(db) == []
+
+    await Sweeper(db).sweep()
+    async with db.read() as conn:
+        states = dict((await conn.execute(text("SELECT id, status FROM messages"))).all())
+    assert states == {1: "delivered", 2: "expired", 3: "sent"}

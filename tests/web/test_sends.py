@@ -227,3 +227,34 @@ async def test_an_erased_message_says_its_text_was_removed(panel: Panel) -> None
     erased = (await panel.get(f"/panel/sends/message/{gone}")).text
     assert "Mehmet" not in erased and "905322222222" not in erased
     assert "Metin silindi" in erased or "The text was removed" in erased
+
+
+async def test_a_rare_state_is_searched_a_walk_at_a_time(panel: Panel) -> None:
+    # Ten messages a page looks through: the list says so where it stops short, and links on.
+    panel.services.reports.walk = 10
+    sent = [await send(panel, f"905320{n:06d}") for n in range(25)]
+    failed = [sent[0], sent[1], sent[12]]
+    for sms_id in failed:
+        await move(panel, sms_id, MessageStatus.FAILED)
+    first = await panel.get("/panel/sends?status=failed")
+    assert first.status_code == 200 and _ids(first.text) == []
+    assert "Aranan son 10 mesajda başka sonuç yok." in first.text
+    assert "Bu süzgeçlere uyan mesaj yok." not in first.text
+    # One link on, the pager's: to the messages below those looked through, filter kept.
+    assert NEXT.findall(first.text) == [f"/panel/sends?status=failed&amp;before={sent[15]}"]
+    second = await panel.get(f"/panel/sends?status=failed&before={sent[15]}")
+    assert _ids(second.text) == [sent[12]]
+    assert "Aranan son 10 mesajda" in second.text and NEXT.search(second.text)
+    assert await _walk(panel, "/panel/sends?status=failed") == failed[::-1]
+    # In English, with the same link.
+    english = await panel.get("/panel/sends?status=failed", client=await _english(panel))
+    assert "No more among the latest 10 messages searched." in english.text
+    assert "Search older messages →" in english.text
+    assert NEXT.findall(english.text) == NEXT.findall(first.text)
+    # The export goes on to the end: every failed message, however many walks it takes.
+    exported = await panel.get("/panel/sends/export.csv?status=failed")
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))[1:]
+    assert [int(row[0]) for row in rows] == failed[::-1]
+    # Without a state or title, the list is as before: one page here, nothing said.
+    everything = await panel.get("/panel/sends")
+    assert "Aranan" not in everything.text and NEXT.search(everything.text) is None

@@ -617,7 +617,11 @@ class ReportedMessage(MessageFields):
 
 class MessageReportResponse(Envelope):
     messages: list[ReportedMessage] = Field(description="Newest first.")
-    next_cursor: str | None = Field(description="Null on the last page.")
+    next_cursor: str | None = Field(
+        description="Null on the last page. A page filtered by `status` or `title` alone looks"
+        " through a bounded number of the account's messages: it may hold fewer than `limit`,"
+        " or none, and still have a cursor; follow it until null."
+    )
 
 
 class DayTotalItem(BaseModel):
@@ -649,7 +653,11 @@ class ListedNumberItem(BaseModel):
 
 class BlacklistListResponse(Envelope):
     numbers: list[ListedNumberItem] = Field(description="Newest first.")
-    next_cursor: str | None = Field(description="Null on the last page.")
+    next_cursor: str | None = Field(
+        description="Null on the last page. A page filtered by `status` or `title` alone looks"
+        " through a bounded number of the account's messages: it may hold fewer than `limit`,"
+        " or none, and still have a cursor; follow it until null."
+    )
 
 
 class WebhookTestResponse(Envelope):
@@ -975,7 +983,11 @@ class ConsentListRequest(PageRequest):
 
 class ConsentListResponse(Envelope):
     consents: list[ConsentFields] = Field(description="Newest first.")
-    next_cursor: str | None = Field(description="Null on the last page.")
+    next_cursor: str | None = Field(
+        description="Null on the last page. A page filtered by `status` or `title` alone looks"
+        " through a bounded number of the account's messages: it may hold fewer than `limit`,"
+        " or none, and still have a cursor; follow it until null."
+    )
 
 
 # Resellers ---------------------------------------------------------------------------------------

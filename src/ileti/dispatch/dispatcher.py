@@ -25,7 +25,14 @@ from ileti.dispatch.routing import RoutingTable
 from ileti.domain import priority
 from ileti.domain.clock import SYSTEM_CLOCK, Clock
 from ileti.domain.encoding import MAX_CONCATENATED, parse_sms_lang, split
-from ileti.domain.lifecycle import NOT_SENT, SUBMITTED, UNRECORDED, MessageStatus
+from ileti.domain.lifecycle import (
+    NO_RECEIPT,
+    NOT_SENT,
+    OVERDUE,
+    SUBMITTED,
+    UNRECORDED,
+    MessageStatus,
+)
 from ileti.store import delivery, lifecycle, otp
 from ileti.store import queue as q
 from ileti.store.db import Database
@@ -345,6 +352,11 @@ class Dispatcher:
             # Parts refused outright end their message once the rest is final.
             finished += await delivery.settle(
                 conn, {o.message.id for o in sent if not all(r.ok for r in o.results)}, now
+            )
+            # Recorded after its validity ended: the sweeper's walk may have passed it already.
+            late = [o.message.id for o in sent if o.message.expires_at <= now]
+            finished[OVERDUE.target] += len(
+                await lifecycle.finish(conn, late, OVERDUE, now, NO_RECEIPT)
             )
             await q.retry_later(conn, retry, now_ms, self.owner)
             await q.release(conn, [m.id for m in unsent], self.owner)

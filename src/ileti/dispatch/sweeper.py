@@ -12,15 +12,19 @@ import structlog
 
 from ileti.dispatch import metrics
 from ileti.domain.clock import SYSTEM_CLOCK, Clock, to_ms
-from ileti.domain.lifecycle import OVERDUE
+from ileti.domain.lifecycle import NO_RECEIPT, OVERDUE
 from ileti.store import delivery, idempotency, lifecycle, panel_sessions, privacy, queue
 from ileti.store.db import Database
+from ileti.store.lifecycle import Walked
 
 log = structlog.get_logger("ileti.dispatch")
 
 # A receipt can only match a message that is still within its validity (at most 3 days).
 RECEIPT_WAIT_MS = 3 * 24 * 3600 * 1000
 BATCH = 1000
+# How far behind the clock the walk to overdue messages stays: longer than any transaction
+# that records a message as sent, with the time read before it began, takes to commit.
+SETTLE = timedelta(seconds=60)
 # Failed logins older than this no longer slow anyone down (``access.logins``).
 LOGIN_FAILURE_MS = 3600 * 1000
 # Texts past their retention are found by walking the messages by id, a slice at a time, each
@@ -49,6 +53,8 @@ class Sweeper:
         self.retention_days = retention_days
         # Where the walk for texts past their retention goes on (after this id).
         self._purged_after = 0
+        # The earliest hour whose counts may hold messages on their way ('': the first).
+        self._counted_from = ""
 
     async def run(self) -> None:
         while True:
@@ -87,17 +93,27 @@ class Sweeper:
         await self.refresh_gauges()
 
     async def expire_sent(self, now: datetime) -> int:
-        """``sent`` messages past their validity with no final receipt: expired, refunded."""
+        """``sent`` messages past their validity with no final receipt: expired, refunded.
+        The walk goes over every message once, in the order its validity ends, from where it
+        stopped; it stays ``SETTLE`` behind the clock, so that a message recorded as sent
+        before its validity ended has been committed when the walk reaches it (one recorded
+        after is expired by its dispatcher)."""
         total = 0
+        until = now - SETTLE
         while True:
             async with self.db.write() as conn:
-                ids = await lifecycle.overdue(conn, OVERDUE, now, BATCH)
-                moved = await lifecycle.finish(
-                    conn, ids, OVERDUE, now, "no receipt within the validity period"
-                )
+                after = await lifecycle.walked(conn, OVERDUE.name)
+                read = await lifecycle.expiring(conn, after, until, BATCH)
+                sent = [row.id for row in read if row.status == OVERDUE.source]
+                moved = await lifecycle.finish(conn, sent, OVERDUE, now, NO_RECEIPT)
+                if read:
+                    last = read[-1]
+                    await lifecycle.keep_walked(
+                        conn, OVERDUE.name, Walked(last.expires_at, last.id)
+                    )
             total += len(moved)
             metrics.count_finished(Counter({OVERDUE.target: len(moved)}))
-            if len(ids) < BATCH:
+            if len(read) < BATCH:
                 return total
 
     async def purge_texts(self, now: datetime) -> int:
@@ -120,11 +136,13 @@ class Sweeper:
         return purged
 
     async def refresh_gauges(self) -> None:
-        """Messages on their way and the queue's depth: read by index, in time proportional
-        to what is in flight, not to every message ever sent."""
+        """Messages on their way and the queue's depth: read from the counts kept per hour,
+        from the earliest hour that still holds some, not from every message ever sent."""
+        settled = self.clock.now() - timedelta(hours=1)
         async with self.db.read() as conn:
-            counts = await lifecycle.on_their_way(conn)
+            counted = await lifecycle.on_their_way(conn, self._counted_from, settled)
             depth = await queue.depth(conn)
-        for state, count in counts.items():
+        self._counted_from = counted.since_hour
+        for state, count in counted.counts.items():
             metrics.MESSAGES.labels(state.value).set(count)
         metrics.QUEUE_DEPTH.set(depth)

@@ -69,6 +69,7 @@ UNDELIVERED = Move("undelivered", MessageStatus.SENT, MessageStatus.FAILED)
 RECEIPT_EXPIRED = Move("receipt expired", MessageStatus.SENT, MessageStatus.EXPIRED)
 # No final receipt within the validity.
 OVERDUE = Move("overdue", MessageStatus.SENT, MessageStatus.EXPIRED)
+NO_RECEIPT = "no receipt within the validity period"
 
 MOVES = (
     SUBMITTED,

@@ -7,3 +7,4 @@ SINGLE = 1
 BULK = 2
 # Every entry's priority is at most this: a claim with no bound asks for it.
 LOWEST = BULK
+EVERY = (OTP, SINGLE, BULK)

@@ -89,9 +89,14 @@ class Overview:
 
 
 class Reports:
-    def __init__(self, db: Database, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self, db: Database, clock: Clock = SYSTEM_CLOCK, *, walk: int = store.WALK
+    ) -> None:
         self.db = db
         self.clock = clock
+        # How many messages a page filtered by state or title looks at, at most (the panel
+        # says so when a page comes back short).
+        self.walk = walk
 
     async def status(self, account_id: int, sms_id: int) -> MessageView | GroupView:
         """A message's state, or for a group's id its messages' counts per state."""
@@ -109,7 +114,8 @@ class Reports:
     async def messages(
         self, account_id: int, query: MessageQuery
     ) -> tuple[list[MessageView], int | None]:
-        """A page of messages, newest first, and where the next one starts (None: the last)."""
+        """A page of messages, newest first, and where the next one starts (None: the last).
+        Filtered by state or title alone, a page may be short, even empty, and have a next."""
         since, until = store.istanbul_days(query.date_from, query.date_to)
         criteria = MessageFilter(
             since=since,
@@ -130,6 +136,7 @@ class Reports:
                 limit=query.limit,
                 before=query.before,
                 with_text=query.with_text,
+                walk=self.walk,
             )
 
     async def summary(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,7 +25,7 @@ from ileti.store import webhooks as outbox
 from ileti.store.ledger import EntryKind
 from ileti.store.message_span import MAX_ID
 from ileti.store.models import MessagePart, table_of
-from ileti.store.sql import Insert, Raw, reader
+from ileti.store.sql import Insert, Raw, moment, reader
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,23 +61,33 @@ _RECORD_PARTS = Insert(
     ("message_id", "part", "carrier", "operator_id", "status", "done_at", "error"),
 )
 # A move names its messages: each is one probe of the primary key, and its source state is
-# checked on the row found (``status || ''``: not through the status index). PostgreSQL's
-# statistics lag the states' sizes (a state that held a few rows at the last ANALYZE may hold
-# thousands now), and it chose to walk every message in the source state and filter them by
-# id: 12,000-19,000 index entries for a receipt batch of 30-60 messages, 3 ms of its 4.
+# checked on the row found. (While an index held the state, PostgreSQL's statistics lagged
+# the states' sizes and it chose to walk every message in the source state and filter them
+# by id: 12,000-19,000 index entries for a receipt batch of 30-60 messages, 3 ms of its 4.)
 # One statement per carrier (a batch's messages nearly all go to one), the ids a list: joined
 # with the batch as a table (``unnest``) to give each its carrier, a batch large beside a young
 # table was read as a walk of the whole table, and with stale statistics a join reads the
 # batch again for every row (62,000 comparisons for 250 messages).
 _MARK_SENT = Raw(
-    "UPDATE messages SET status = $2, sent_at = $3, carrier = $4"
-    " WHERE id = ANY($1) AND status || '' = $5"
+    "UPDATE messages SET status = $2, sent_at = $3, carrier = $4 WHERE id = ANY($1) AND status = $5"
 )
 _FINISH = Raw(
     "UPDATE messages SET status = $2, done_at = $3, error_reason = $4"
-    f" WHERE id = ANY($1) AND status || '' = $5 RETURNING {_MOVED}"
+    f" WHERE id = ANY($1) AND status = $5 RETURNING {_MOVED}"
 )
-_OVERDUE = Raw("SELECT id FROM messages WHERE status = $1 AND expires_at <= $2 LIMIT $3")
+# The sweeper's walk: every message once, in the order its validity ends, from where the last
+# walk stopped. No index holds the state (a message's moves are then updated in place on
+# PostgreSQL), so the walk reads each message's row and picks those still in the source state.
+_EXPIRING = Raw(
+    "SELECT id, expires_at, status FROM messages WHERE (expires_at, id) > ($1, $2)"
+    " AND expires_at <= $3 ORDER BY expires_at, id LIMIT $4"
+)
+_WALKED = Raw("SELECT expires_at, message_id FROM sweep_marks WHERE name = $1")
+_KEEP_WALKED = Raw(
+    "INSERT INTO sweep_marks (name, expires_at, message_id) VALUES ($1, $2, $3)"
+    " ON CONFLICT (name) DO UPDATE SET expires_at = excluded.expires_at,"
+    " message_id = excluded.message_id"
+)
 # Cancelling: the queue entries of a message, or of a group's messages, that no dispatcher has
 # claimed, taken off the queue. ``lease_owner IS NULL``: never claimed, or given back by its
 # claimer with the outcome recorded (a retry, a stop). A live lease is a submit under way; a
@@ -99,7 +109,7 @@ _WITHDRAW_MESSAGE, _WITHDRAW_GROUP = (
 )
 _CANCEL = Raw(
     "UPDATE messages SET status = $2, done_at = $3"
-    f" WHERE id = ANY($1) AND status || '' = $4 RETURNING {_MOVED}"
+    f" WHERE id = ANY($1) AND status = $4 RETURNING {_MOVED}"
 )
 _NAMED_MESSAGE = Raw("SELECT 1 AS total FROM messages WHERE id = $1 AND account_id = $2")
 _NAMED_GROUP = Raw("SELECT accepted AS total FROM groups WHERE id = $1 AND account_id = $2")
@@ -111,9 +121,15 @@ _CANCELLABLE = (
 _CANCELLABLE_MESSAGE, _CANCELLABLE_GROUP = (
     Raw(_CANCELLABLE.format(column)) for column in ("id", "group_id")
 )
-# By the status index: in time proportional to what is in flight, not to every message sent.
+# From the counts kept per account, hour and state (PostgreSQL adds the changes not yet folded,
+# in the same snapshot), from an hour on: the hours before it hold none on their way.
+_COUNTED = "SELECT hour, status, count FROM {} WHERE status IN ($1, $2) AND hour >= $3"
 _ON_THEIR_WAY = Raw(
-    "SELECT status, count(*) AS count FROM messages WHERE status IN ($1, $2) GROUP BY status"
+    "SELECT hour, status, sum(count) AS count FROM"
+    f" ({_COUNTED.format('message_counts')} UNION ALL"
+    f" {_COUNTED.format('message_count_changes')}) AS counted GROUP BY hour, status",
+    sqlite="SELECT hour, status, sum(count) AS count FROM message_counts"
+    " WHERE status IN ($1, $2) AND hour >= $3 GROUP BY hour, status",
 )
 
 
@@ -269,15 +285,63 @@ async def cancellable(
     return int(row["count"])
 
 
-async def overdue(conn: AsyncConnection, move: Move, now: datetime, limit: int) -> list[int]:
-    """Up to ``limit`` messages in ``move``'s source state whose validity has ended."""
-    rows = await _OVERDUE.rows(conn, move.source.value, now, limit)
-    return [row["id"] for row in rows]
+class Walked(NamedTuple):
+    """A message the walk to overdue messages read; the last one read is where it goes on."""
+
+    expires_at: datetime
+    id: int
 
 
-async def on_their_way(conn: AsyncConnection) -> dict[MessageStatus, int]:
-    """How many messages are in each state short of a final one."""
+class Expiring(NamedTuple):
+    expires_at: datetime
+    id: int
+    status: str
+
+
+_expiring = reader(Expiring)
+_WALK_START = Walked(datetime(1970, 1, 1, tzinfo=UTC), 0)
+
+
+async def walked(conn: AsyncConnection, walk: str) -> Walked:
+    """Where ``walk`` stopped last (before the first message if it never went)."""
+    row = await _WALKED.first(conn, walk)
+    return _WALK_START if row is None else Walked(moment(row["expires_at"]), row["message_id"])
+
+
+async def keep_walked(conn: AsyncConnection, walk: str, mark: Walked) -> None:
+    await _KEEP_WALKED.run(conn, walk, mark.expires_at, mark.id)
+
+
+async def expiring(
+    conn: AsyncConnection, after: Walked, until: datetime, limit: int
+) -> list[Expiring]:
+    """Up to ``limit`` messages after ``after`` whose validity ended by ``until``, in the
+    order it ended, whatever their state."""
+    rows = await _EXPIRING.rows(conn, after.expires_at, after.id, until, limit)
+    return [_expiring(row) for row in rows]
+
+
+class OnTheirWay(NamedTuple):
+    counts: dict[MessageStatus, int]
+    # The earliest hour that may still hold messages on their way: the next read starts there.
+    since_hour: str
+
+
+def hour_of(moment: datetime) -> str:
+    """The UTC hour as the counts key it ('YYYY-MM-DD HH')."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H")
+
+
+async def on_their_way(conn: AsyncConnection, since_hour: str, settled: datetime) -> OnTheirWay:
+    """How many messages are in each state short of a final one, among those created from
+    ``since_hour`` on. A message leaves those states and never comes back, and no message is
+    created in an hour before ``settled``'s (the hour before the last): an hour settled at
+    none on their way stays so, and the next read can start after it."""
     counts = dict.fromkeys(ON_THEIR_WAY, 0)
-    for row in await _ON_THEIR_WAY.rows(conn, *(state.value for state in ON_THEIR_WAY)):
-        counts[MessageStatus(row["status"])] = int(row["count"])
-    return counts
+    oldest = hour_of(settled)
+    rows = await _ON_THEIR_WAY.rows(conn, *(state.value for state in ON_THEIR_WAY), since_hour)
+    for row in rows:
+        if count := int(row["count"]):
+            counts[MessageStatus(row["status"])] += count
+            oldest = min(oldest, row["hour"])
+    return OnTheirWay(counts, oldest)

@@ -114,6 +114,11 @@ def _day_start(day: date) -> datetime | None:
         return None
 
 
+# How many of the account's messages a page filtered by state or title looks at, at most:
+# neither is in an index (a state's would make every move of a message an index update), so
+# a rare one would otherwise walk the whole account, millions of rows, for one page.
+WALK = 20_000
+
 _message = reader(MessageView)
 _texted = reader(TextedMessage)
 _COLUMNS = (
@@ -137,6 +142,11 @@ _GROUP = Raw(
 _GROUP_COUNTS = Raw(
     "SELECT status, count(*) AS count, max(due_at) AS due_at FROM messages"
     " WHERE group_id = $1 GROUP BY status"
+)
+# The id below a page's first ``walk`` messages of the account (keys only, on (account, id)).
+_WALK_EDGE = Raw(
+    "SELECT id FROM messages WHERE account_id = $1 AND id > $2 AND id < $3"
+    " ORDER BY id DESC LIMIT 1 OFFSET $4"
 )
 _PAGE = Composed(
     _MESSAGE + " WHERE account_id = $1",
@@ -237,9 +247,14 @@ async def message_page(
     limit: int,
     before: int | None = None,
     with_text: bool = False,
+    walk: int = WALK,
 ) -> tuple[list[MessageView], int | None]:
     """Up to ``limit`` messages with ids below ``before``, newest first, and where the next
-    page starts (None on the last page); ``with_text``: each a ``TextedMessage``."""
+    page starts (None on the last page); ``with_text``: each a ``TextedMessage``.
+
+    Filtered by state or title alone, a page looks at no more than ``walk`` of the account's
+    messages: it may come back short, or empty, with a next page that goes on below them.
+    """
     if criteria.group_id is not None and criteria.group_id > MAX_ID:
         return [], None  # an id beyond the column's range matches nothing
     if before is not None and before > MAX_ID:
@@ -249,6 +264,9 @@ async def message_page(
     after, below = await id_span(conn, account_id, criteria.since, criteria.until)
     if below is not None:
         before = below if before is None else min(before, below)
+    edge = await _walk_edge(conn, account_id, criteria, after, before, walk)
+    if edge is not None:
+        after = edge  # above ``after`` already: the edge was searched for above it
     statement, values = (_TEXTED_PAGE if with_text else _PAGE).bind(
         {
             "since": criteria.since,
@@ -264,7 +282,31 @@ async def message_page(
     rows = await statement.rows(conn, account_id, *values, limit + 1)
     read = _texted if with_text else _message
     page = [read(row) for row in rows[:limit]]
-    return page, page[-1].id if len(rows) > limit else None
+    if len(rows) > limit:
+        return page, page[-1].id
+    # Short where the walk stopped, not where the messages end: the next page starts at the edge.
+    return page, edge + 1 if edge is not None else None
+
+
+async def _walk_edge(
+    conn: AsyncConnection,
+    account_id: int,
+    criteria: MessageFilter,
+    after: int | None,
+    before: int | None,
+    walk: int,
+) -> int | None:
+    """The id below the ``walk`` newest of the account's messages in (after, before), when a
+    page filters by what no index holds (state, title) and more messages lie below; else None.
+    """
+    if criteria.sentto is not None or criteria.group_id is not None:
+        return None  # their indexes end in the id: a page stops after its rows
+    if criteria.status is None and criteria.title is None:
+        return None  # every message in the span is a row: the page stops after its rows
+    lowest = 0 if after is None else after
+    highest = MAX_ID if before is None else before
+    row = await _WALK_EDGE.first(conn, account_id, lowest, highest, walk)
+    return row["id"] if row is not None else None
 
 
 async def day_totals(

@@ -11,6 +11,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ileti.domain import priority
+from ileti.domain.clock import to_ms
 from ileti.domain.lifecycle import MessageStatus
 from ileti.store.message_span import MAX_ID
 from ileti.store.reports import scheduled_time
@@ -101,9 +103,13 @@ _ON_THEIR_WAY = Raw(
     sqlite="SELECT status, sum(count) AS count FROM message_counts"
     " WHERE account_id = $1 AND status IN ('queued', 'sent') GROUP BY status",
 )
+# Scheduled for later: queued messages are those in the queue, and one due later waits there
+# at least until then (no index holds a message's state). Every priority named, so that the
+# queue's (priority, due_ms) index reads only the entries due later.
 _SCHEDULED = Raw(
-    "SELECT count(*) AS count FROM messages"
-    " WHERE account_id = $1 AND status = 'queued' AND due_at > $2"
+    "SELECT count(*) AS count FROM dispatch_queue AS q JOIN messages AS m ON m.id = q.message_id"
+    f" WHERE q.priority IN ({', '.join(map(str, priority.EVERY))}) AND q.due_ms > $2"
+    " AND m.account_id = $1 AND m.due_at > $3"
 )
 
 
@@ -166,7 +172,7 @@ async def waiting(conn: AsyncConnection, account_id: int, now: datetime) -> Wait
         MessageStatus(row["status"]): int(row["count"])
         for row in await _ON_THEIR_WAY.rows(conn, account_id)
     }
-    scheduled = await _SCHEDULED.first(conn, account_id, now)
+    scheduled = await _SCHEDULED.first(conn, account_id, to_ms(now), now)
     later = int(scheduled["count"]) if scheduled is not None else 0
     return Waiting(
         scheduled=later,

@@ -85,7 +85,7 @@ _ATTEMPTED = Insert(
     ("event_id", "attempt", "at_ms", "status_code", "latency_ms", "error"),
 )
 # Each event's new state: delivered, due again, or dead. By id, the state checked on the row
-# found (not through the status index: see ``store/lifecycle``).
+# found (``|| ''``: not through the status index, whose size the statistics lag).
 _OUTCOMES = Batch(
     "UPDATE webhook_events AS e SET status = w.status, attempts = w.attempts, due_ms = w.due_ms,"
     " done_ms = w.done_ms, lease_until_ms = 0, lease_owner = NULL,"

@@ -29,6 +29,9 @@ TR = {
     "Single": "Tekil",
     "No message matches these filters.": "Bu süzgeçlere uyan mesaj yok.",
     "No messages yet.": "Henüz mesaj yok.",
+    # A page filtered by state or title looks through so many messages at most.
+    "No more among the latest {n} messages searched.": "Aranan son {n} mesajda başka sonuç yok.",
+    "Search older messages →": "Daha eskileri ara →",
     "Write dates as YYYY-MM-DD.": "Tarihleri YYYY-AA-GG biçiminde yazın.",
     "The first day comes after the last.": "Başlangıç günü bitiş gününden sonra.",
     "Choose a state from the list.": "Listeden bir durum seçin.",

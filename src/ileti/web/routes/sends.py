@@ -137,8 +137,17 @@ async def sends(screen: Screen) -> Response:
         paged=isinstance(query, MessageQuery) and query.before is not None,
         first_page=filters.link("/panel/sends"),
         next_page=filters.link("/panel/sends", before=position) if position else None,
+        searched=_searched(screen, rows, position),
         export=filters.link("/panel/sends/export.csv"),
     )
+
+
+def _searched(screen: Screen, rows: list[MessageView], position: int | None) -> int | None:
+    """How many messages the page looked through, when it stopped short of a full page with
+    more to search below (a filter by state or title looks through so many at most)."""
+    if position is not None and len(rows) < PAGE_SIZE:
+        return screen.services.reports.walk
+    return None
 
 
 @page
@@ -162,6 +171,7 @@ async def export(screen: Screen) -> Response:
             paged=False,
             first_page=filters.link("/panel/sends"),
             next_page=None,
+            searched=None,
             export=filters.link("/panel/sends/export.csv"),
         )
     reports, account_id, t = screen.services.reports, screen.account_id, screen.t
