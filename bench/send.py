@@ -24,9 +24,10 @@ every gateway process and its children (``/proc/PID/stat``, user + system) per a
 during the load and until its backlog was delivered, and their resident memory; on PostgreSQL
 also the CPU of the database server's processes (all of them: nothing else should use it), on
 SQLite the share of the load's time its one turn to write was held (near 100 %, the single
-writer is what limits it, whatever the CPU says). Each
-load's backlog is delivered before the next starts, and every accepted message must reach the
-operator (``delivered``); the exit code is 1 if one did not.
+writer is what limits it, whatever the CPU says). On PostgreSQL, at the end, how many of the
+updates of ``messages`` were HOT (in place, no new index entry). Each load's backlog is
+delivered before the next starts, and every accepted message must reach the operator
+(``delivered``); the exit code is 1 if one did not.
 
 ``--generator python`` (or ``both``) runs the Python generator of ``loadgen.py`` instead (or as
 well): closed loops per ``--concurrency`` and an open loop at ``--rate`` on
@@ -59,7 +60,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from loadgen import LoadResult, RequestSource, run, run_load
-from served import Served, cpu_seconds, gateway, message_states, postgres_pids, rss_mb
+from served import (
+    Served,
+    cpu_seconds,
+    gateway,
+    message_states,
+    postgres_pids,
+    rss_mb,
+    updated_in_place,
+)
 
 WRK = Path(__file__).parent / "wrk"
 FINAL = ("delivered", "failed", "expired")
@@ -366,6 +375,10 @@ def main() -> None:
             load = measured(served, args.postgres is not None, stored, make)
             print(load.format())
             results.append(load)
+        if args.postgres:
+            time.sleep(1.5)  # each backend's statistics reach the server within a second
+            updates, hot = updated_in_place(served)
+            print(f"messages updated in place (HOT): {hot:,} of {updates:,} updates")
     summary(results)
     if not all(load.delivered for load in results):
         print("SOME ACCEPTED MESSAGES DID NOT REACH THE OPERATOR")

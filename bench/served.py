@@ -235,6 +235,31 @@ def message_states(served: Served) -> dict[str, int]:
     return asyncio.run(read())
 
 
+def updated_in_place(served: Served) -> tuple[int, int]:
+    """PostgreSQL's updates of ``messages`` so far, and how many of them were HOT (in place:
+    no new index entry), from its statistics (flushed by each backend within a second)."""
+
+    async def read() -> tuple[int, int]:
+        db = Database(
+            served.env["ILETI_DATABASE_URL"], schema=served.env.get("ILETI_DATABASE_SCHEMA")
+        )
+        try:
+            async with db.read() as conn:
+                row = (
+                    await conn.execute(
+                        text(
+                            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables"
+                            " WHERE relid = 'messages'::regclass"
+                        )
+                    )
+                ).one()
+                return int(row[0]), int(row[1])
+        finally:
+            await db.close()
+
+    return asyncio.run(read())
+
+
 def last_done_at(served: Served) -> float | None:
     """When the last message reached a final state, as the gateway recorded it (epoch s)."""
     from sqlalchemy import func, select
