@@ -15,9 +15,10 @@ from ileti.domain.permissions import Permission
 from ileti.domain.pricing import Balance
 from ileti.domain.schedule import ISTANBUL
 from ileti.store import accounts
-from ileti.store.messages import NewMessage, Submission, store
+from ileti.store.messages import NewMessage
 from ileti.store.models import Message
 from support.api import Api
+from support.messages import accept, new_message, submission
 
 messages = Message.__table__
 
@@ -30,17 +31,12 @@ GERMAN = "4915123456789"
 
 def _new_message(number: str, segments: int = 1) -> NewMessage:
     phone = normalise(number)
-    international = not phone.domestic
-    return NewMessage(
-        sentto=phone.digits,
+    return new_message(
+        phone.digits,
+        segments,
+        international=not phone.domestic,
         country=phone.country,
         operator=phone.operator,
-        text="Merhaba",
-        sms_lang="Turkish",
-        lang="1",
-        segments=segments,
-        cost=segments * 150 if international else segments,
-        cost_balance=Balance.INTERNATIONAL if international else Balance.MAIN,
     )
 
 
@@ -54,24 +50,16 @@ async def _send(
     account_id: int | None = None,
 ) -> list[int]:
     """Stores messages as the send endpoints do; returns the group id first when grouped."""
-    async with api.db.write() as conn:
-        stored = await store(
-            conn,
-            Submission(
-                account_id=account_id or api.account_id,
-                key_id=1,
-                title=title,
-                kind="group" if grouped else "single",
-                content_type=0,
-                priority=1,
-                created_at=at,
-                due_at=at,
-                expires_at=at + timedelta(days=1),
-                messages=[_new_message(n, segments) for n in numbers],
-                grouped=grouped,
-                total_recipients=len(numbers),
-            ),
-        )
+    stored = await accept(
+        api.db,
+        submission(
+            account_id or api.account_id,
+            [_new_message(n, segments) for n in numbers],
+            at,
+            title=title,
+            grouped=grouped,
+        ),
+    )
     return ([stored.group_id] if grouped else []) + stored.message_ids
 
 

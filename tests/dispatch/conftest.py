@@ -23,13 +23,12 @@ from ileti.dispatch.receipts import ReceiptConsumer
 from ileti.dispatch.routing import Route, RoutingTable
 from ileti.dispatch.sweeper import Sweeper
 from ileti.domain.encoding import SmsLang, measure
-from ileti.domain.pricing import Balance
 from ileti.domain.priority import BULK
 from ileti.store import accounts
 from ileti.store.db import Database
-from ileti.store.messages import NewMessage, Submission, store
 from ileti.store.models import Message
 from support.clock import ManualClock
+from support.messages import FIRST_NUMBER, accept, new_message, submission
 
 T = TypeVar("T")
 
@@ -67,42 +66,33 @@ class Pipeline:
         text: str = "Merhaba",
         lang: SmsLang = SmsLang.TURKISH,
         validity: timedelta = timedelta(hours=1),
-        first_number: int = 905320000000,
+        first_number: int = FIRST_NUMBER,
         due_in: timedelta = timedelta(0),
         priority: int = BULK,
     ) -> list[int]:
         encoding = measure(text, lang)
         created = self.clock.now()
-        now = created + due_in
-        async with self.db.write() as conn:
-            stored = await store(
-                conn,
-                Submission(
-                    account_id=self.account_id,
-                    key_id=1,
-                    title="ACME",
-                    kind="group",
-                    content_type=0,
-                    priority=priority,
-                    created_at=created,
-                    due_at=now,
-                    expires_at=now + validity,
-                    messages=[
-                        NewMessage(
-                            sentto=str(first_number + i),
-                            country="Turkey-TR",
-                            operator=None,
-                            text=encoding.transliterated or text,
-                            sms_lang=encoding.label,
-                            lang=str(lang.value),
-                            segments=encoding.segments,
-                            cost=encoding.segments,
-                            cost_balance=Balance.MAIN,
-                        )
-                        for i in range(count)
-                    ],
-                ),
-            )
+        stored = await accept(
+            self.db,
+            submission(
+                self.account_id,
+                [
+                    new_message(
+                        str(first_number + i),
+                        encoding.segments,
+                        text=encoding.transliterated or text,
+                        sms_lang=encoding.label,
+                        lang=str(lang.value),
+                    )
+                    for i in range(count)
+                ],
+                created,
+                kind="group",
+                priority=priority,
+                due_at=created + due_in,
+                validity=validity,
+            ),
+        )
         return stored.message_ids
 
     async def states(self) -> dict[str, int]:

@@ -12,15 +12,14 @@ from sqlalchemy import func, select
 from ileti.dispatch.dispatcher import DispatchSettings
 from ileti.dispatch.receipts import ReceiptConsumer
 from ileti.dispatch.sweeper import Sweeper
-from ileti.domain.encoding import SmsLang, measure
 from ileti.domain.pricing import Balance
 from ileti.domain.priority import BULK
 from ileti.sending.cancelling import Cancelled
 from ileti.sending.service import Sending
 from ileti.store.ledger import EntryKind
-from ileti.store.messages import NewMessage, Submission, store
 from ileti.store.models import LedgerEntry, Message, MessagePart, QueueEntry
 from support.api import api_settings
+from support.messages import FIRST_NUMBER, accept, new_message, submission
 
 from .conftest import Pipeline
 
@@ -37,41 +36,20 @@ class _Caller:
 
 async def _groups(pipeline: Pipeline) -> list[int]:
     """Groups of ``EACH`` one-segment messages, due now, each number its own."""
-    encoding = measure("Merhaba", SmsLang.TURKISH)
     now = pipeline.clock.now()
     made = []
     for g in range(GROUPS):
-        async with pipeline.db.write() as conn:
-            stored = await store(
-                conn,
-                Submission(
-                    account_id=pipeline.account_id,
-                    key_id=1,
-                    title="ACME",
-                    kind="group",
-                    content_type=0,
-                    priority=BULK,
-                    created_at=now,
-                    due_at=now,
-                    expires_at=now + timedelta(hours=1),
-                    grouped=True,
-                    total_recipients=EACH,
-                    messages=[
-                        NewMessage(
-                            sentto=str(905320000000 + g * 1000 + i),
-                            country="Turkey-TR",
-                            operator=None,
-                            text="Merhaba",
-                            sms_lang=encoding.label,
-                            lang=str(SmsLang.TURKISH.value),
-                            segments=1,
-                            cost=1,
-                            cost_balance=Balance.MAIN,
-                        )
-                        for i in range(EACH)
-                    ],
-                ),
-            )
+        stored = await accept(
+            pipeline.db,
+            submission(
+                pipeline.account_id,
+                [new_message(str(FIRST_NUMBER + g * 1000 + i)) for i in range(EACH)],
+                now,
+                grouped=True,
+                priority=BULK,
+                validity=timedelta(hours=1),
+            ),
+        )
         assert stored.group_id is not None
         made.append(stored.group_id)
     return made

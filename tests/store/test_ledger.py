@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text
@@ -13,8 +12,9 @@ from ileti.domain.pricing import Balance
 from ileti.store import accounts, ledger
 from ileti.store.db import Database
 from ileti.store.ledger import DuplicateEntry, EntryKind, InsufficientBalance
-from ileti.store.messages import NewMessage, Stored, Submission, store_many
+from ileti.store.messages import Stored, Submission, store_many
 from ileti.store.models import LedgerEntry
+from support.messages import new_message, submission
 
 
 async def _account(db: Database, credits: int = 0) -> int:
@@ -208,31 +208,11 @@ async def test_large_requests_the_balance_cannot_all_cover_store_what_it_can(
 
 
 def _submission(account_id: int, recipients: int = 1) -> Submission:
-    now = utcnow()
-    message = NewMessage(
-        sentto="905321234567",
-        country="Turkey-TR",
-        operator=None,
-        text="Merhaba",
-        sms_lang="Turkish",
-        lang="1",
-        segments=1,
-        cost=1,
-        cost_balance=Balance.MAIN,
-    )
-    return Submission(
-        account_id=account_id,
-        key_id=1,
-        title="ACME",
-        kind="group" if recipients > 1 else "single",
-        content_type=0,
-        priority=1,
-        created_at=now,
-        due_at=now,
-        expires_at=now + timedelta(days=1),
-        messages=[message] * recipients,
+    return submission(
+        account_id,
+        [new_message("905321234567")] * recipients,
+        utcnow(),
         grouped=recipients > 1,
-        total_recipients=recipients,
     )
 
 

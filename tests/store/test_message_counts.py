@@ -21,10 +21,11 @@ from ileti.domain.schedule import ISTANBUL
 from ileti.store import accounts, keys, lifecycle, migrate, otp, reports
 from ileti.store.db import Database
 from ileti.store.lifecycle import SubmittedPart
-from ileti.store.messages import NewMessage, Submission, store
+from ileti.store.messages import NewMessage
 from ileti.store.reports import DayTotal, istanbul_days
 from ileti.store.upkeep import fold_counts, upkeep
 from support.api import Api, serving
+from support.messages import accept, new_message, submission
 
 __all__ = ["pipeline_factory"]  # a fixture, used by name
 
@@ -116,41 +117,10 @@ async def assert_counted(db: Database, *ranges: tuple[int, date, date]) -> None:
                 await conn.exec_driver_sql("ROLLBACK")
 
 
-def _message(number: str, segments: int = 1, international: bool = False) -> NewMessage:
-    return NewMessage(
-        sentto=number,
-        country="Germany-DE" if international else "Turkey-TR",
-        operator=None,
-        text="Merhaba",
-        sms_lang="Turkish",
-        lang="1",
-        segments=segments,
-        cost=segments * 150 if international else segments,
-        cost_balance=Balance.INTERNATIONAL if international else Balance.MAIN,
-    )
-
-
 async def _store(
     db: Database, account_id: int, at: datetime, *messages: NewMessage, grouped: bool = False
 ) -> list[int]:
-    async with db.write() as conn:
-        stored = await store(
-            conn,
-            Submission(
-                account_id=account_id,
-                key_id=1,
-                title="ACME",
-                kind="group" if grouped else "single",
-                content_type=0,
-                priority=1,
-                created_at=at,
-                due_at=at,
-                expires_at=at + timedelta(days=1),
-                messages=list(messages),
-                grouped=grouped,
-                total_recipients=len(messages),
-            ),
-        )
+    stored = await accept(db, submission(account_id, messages, at, grouped=grouped))
     return stored.message_ids
 
 
@@ -168,15 +138,15 @@ MARCH = (date(2024, 3, 8), date(2024, 3, 12))
 async def test_counts_follow_every_change_a_message_goes_through(db: Database) -> None:
     acme, globex = await _account(db, "acme"), await _account(db, "globex")
     ranges = [(acme, *MARCH), (globex, *MARCH), (acme, date(2024, 3, 10), date(2024, 3, 10))]
-    singles = await _store(db, acme, MIDNIGHT - timedelta(seconds=1), _message("905321", 2))
+    singles = await _store(db, acme, MIDNIGHT - timedelta(seconds=1), new_message("905321", 2))
     grouped = await _store(
         db,
         acme,
         MIDNIGHT + timedelta(minutes=59, seconds=59),
-        *(_message(f"90532{i}", 1 + i % 3, international=i % 4 == 0) for i in range(40)),
+        *(new_message(f"90532{i}", 1 + i % 3, international=i % 4 == 0) for i in range(40)),
         grouped=True,
     )
-    others = await _store(db, globex, MIDNIGHT + timedelta(hours=30), _message("905329", 3))
+    others = await _store(db, globex, MIDNIGHT + timedelta(hours=30), new_message("905329", 3))
     await assert_counted(db, *ranges)
 
     async with db.write() as conn:
@@ -236,8 +206,8 @@ async def test_a_range_bound_inside_an_hour_reads_that_part_of_the_hour(db: Data
     since, until = istanbul_days(old_day, old_day)
     assert since is not None and until is not None and since.minute != 0
     for moment in (since - timedelta(minutes=1), since, since + timedelta(minutes=2), until):
-        await _store(db, acme, moment, _message("905321"))
-    await _store(db, acme, until - timedelta(seconds=1), _message("905322", 2))
+        await _store(db, acme, moment, new_message("905321"))
+    await _store(db, acme, until - timedelta(seconds=1), new_message("905322", 2))
     await assert_counted(db, (acme, old_day, old_day), (acme, date(1900, 4, 30), old_day))
     async with db.read() as conn:
         days = await reports.day_totals(conn, acme, since, until)
@@ -259,7 +229,7 @@ async def test_days_across_a_change_of_istanbuls_offset(db: Database) -> None:
     acme = await _account(db, "acme")
     change = datetime(2015, 11, 8, 1, 0, tzinfo=UTC)
     for hours in range(-30, 30, 1):
-        await _store(db, acme, change + timedelta(hours=hours, minutes=30), _message("905321"))
+        await _store(db, acme, change + timedelta(hours=hours, minutes=30), new_message("905321"))
     await assert_counted(
         db,
         (acme, date(2015, 11, 6), date(2015, 11, 9)),
@@ -275,7 +245,7 @@ async def test_days_across_a_change_of_istanbuls_offset(db: Database) -> None:
 
 async def test_the_ends_of_the_calendar_read_every_message(db: Database) -> None:
     acme = await _account(db, "acme")
-    await _store(db, acme, MIDNIGHT, _message("905321"))
+    await _store(db, acme, MIDNIGHT, new_message("905321"))
     async with db.read() as conn:
         for first, last in ((date.min, date.max), (date.min, date(1, 1, 2))):
             since, until = istanbul_days(first, last)
@@ -415,7 +385,9 @@ async def test_a_fold_moves_exactly_what_was_committed_while_inserts_go_on(db: D
         stored = 0
         while not stop.is_set():
             at = MIDNIGHT + timedelta(minutes=17 * stored)
-            await _store(db, account_id, at, *(_message(f"9053{i}", 1 + i % 2) for i in range(5)))
+            await _store(
+                db, account_id, at, *(new_message(f"9053{i}", 1 + i % 2) for i in range(5))
+            )
             stored += 5
         return stored
 
@@ -439,9 +411,13 @@ async def test_the_migration_counts_the_messages_already_stored(
     url, schema = database_target.url, database_target.schema
     acme, globex = await _account(db, "acme"), await _account(db, "globex")
     ids = await _store(
-        db, acme, MIDNIGHT, *(_message(f"9053{i}", 2, i % 3 == 0) for i in range(30)), grouped=True
+        db,
+        acme,
+        MIDNIGHT,
+        *(new_message(f"9053{i}", 2, international=i % 3 == 0) for i in range(30)),
+        grouped=True,
     )
-    await _store(db, globex, MIDNIGHT - timedelta(hours=5), _message("905321"))
+    await _store(db, globex, MIDNIGHT - timedelta(hours=5), new_message("905321"))
     async with db.write() as conn:
         await lifecycle.mark_sent(
             conn, [(m, "smsc", [SubmittedPart(1, "x")]) for m in ids[:20]], MIDNIGHT

@@ -21,6 +21,7 @@ from ileti.store.models import Message
 from ileti.store.reports import MessageFilter
 from ileti.store.sql import Raw
 from support.clock import ManualClock
+from support.messages import message_row
 
 # Acme's 50 messages have the odd ids 1 … 99, rival's the even ones: each walk passes both.
 ACME_IDS = list(range(1, 100, 2))
@@ -42,29 +43,15 @@ def _created(message_id: int) -> datetime:
 
 def _row(message_id: int, account_id: int, *, rival: bool = False) -> dict[str, Any]:
     failed = rival or message_id in FAILED
-    return {
-        "id": message_id,
-        "account_id": account_id,
-        "key_id": 1,
-        "group_id": None if rival or message_id not in FAILED else GROUP_ID,
-        "kind": "single",
+    return message_row(
+        message_id,
+        account_id,
+        status="failed" if failed else "delivered",
+        created_at=_created(message_id),
+        group_id=None if rival or message_id not in FAILED else GROUP_ID,
         # Rival's messages match every rare criterion: a walk never counts or shows them.
-        "title": "OLD" if rival or message_id in RARE_TITLE else "ACME",
-        "sentto": f"905{message_id:09d}",
-        "country": "Turkey",
-        "text": "Siparişiniz yola çıktı",
-        "sms_lang": "1",
-        "lang": "1",
-        "segments": 1,
-        "content_type": 0,
-        "status": "failed" if failed else "delivered",
-        "cost": 0,
-        "cost_balance": "main",
-        "created_at": _created(message_id),
-        "due_at": _created(message_id),
-        "expires_at": _created(message_id) + timedelta(days=1),
-        "attempts": 1,
-    }
+        title="OLD" if rival or message_id in RARE_TITLE else "ACME",
+    )
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ not every message in the move's source state, whatever the database's statistics
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from ileti.store import accounts, delivery, lifecycle
 from ileti.store.db import _CUSTOM_PLANS, Database
 from ileti.store.models import Message
 from support.clock import ManualClock
+from support.messages import message_row
 
 SENT_ALREADY = 3_000
 
@@ -45,27 +46,7 @@ async def _insert(
         await conn.execute(
             insert(Message.__table__),
             [
-                {
-                    "id": message_id,
-                    "account_id": account_id,
-                    "key_id": 1,
-                    "kind": "single",
-                    "title": "ACME",
-                    "sentto": f"905{message_id:09d}",
-                    "country": "Turkey",
-                    "text": "Siparişiniz yola çıktı",
-                    "sms_lang": "1",
-                    "lang": "1",
-                    "segments": 1,
-                    "content_type": 0,
-                    "status": status,
-                    "cost": 0,
-                    "cost_balance": "main",
-                    "created_at": now,
-                    "due_at": now,
-                    "expires_at": now + timedelta(days=1),
-                    "attempts": 1,
-                }
+                message_row(message_id, account_id, status=status, created_at=now)
                 for message_id in ids
             ],
         )

@@ -10,14 +10,13 @@ import pytest
 from sqlalchemy import text
 
 from ileti.domain.lifecycle import DELIVERED, MessageStatus
-from ileti.domain.pricing import Balance
 from ileti.domain.priority import BULK
 from ileti.store import accounts, lifecycle, sends
 from ileti.store import queue as q
 from ileti.store.db import Database
 from ileti.store.lifecycle import SubmittedPart, hour_of
-from ileti.store.messages import NewMessage, Submission, store
 from support.clock import ManualClock
+from support.messages import FIRST_NUMBER, accept, new_message, submission
 
 QUEUED, SENT = MessageStatus.QUEUED, MessageStatus.SENT
 
@@ -32,35 +31,18 @@ async def _account(db: Database, now: datetime) -> int:
 async def _queue(
     db: Database, account_id: int, count: int, now: datetime, due_in: timedelta = timedelta(0)
 ) -> list[int]:
-    async with db.write() as conn:
-        stored = await store(
-            conn,
-            Submission(
-                account_id=account_id,
-                key_id=1,
-                title="ACME",
-                kind="group",
-                content_type=0,
-                priority=BULK,
-                created_at=now,
-                due_at=now + due_in,
-                expires_at=now + due_in + timedelta(hours=1),
-                messages=[
-                    NewMessage(
-                        sentto=str(905320000000 + i),
-                        country="Turkey-TR",
-                        operator=None,
-                        text="Merhaba",
-                        sms_lang="Turkish",
-                        lang="1",
-                        segments=1,
-                        cost=1,
-                        cost_balance=Balance.MAIN,
-                    )
-                    for i in range(count)
-                ],
-            ),
-        )
+    stored = await accept(
+        db,
+        submission(
+            account_id,
+            [new_message(str(FIRST_NUMBER + i)) for i in range(count)],
+            now,
+            kind="group",
+            priority=BULK,
+            due_at=now + due_in,
+            validity=timedelta(hours=1),
+        ),
+    )
     return stored.message_ids
 
 

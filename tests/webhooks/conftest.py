@@ -14,16 +14,15 @@ from sqlalchemy import func, select
 
 from ileti.domain import priority
 from ileti.domain.clock import Clock, utcnow
-from ileti.domain.pricing import Balance
 from ileti.domain.signing import new_secret
 from ileti.domain.webhooks import WebhookConfig
 from ileti.store import accounts, keys
 from ileti.store import webhooks as outbox
 from ileti.store.db import Database
-from ileti.store.messages import NewMessage, Submission, store
 from ileti.store.models import WebhookEvent
 from ileti.webhooks.sender import SenderSettings, WebhookSender
 from support.clock import ManualClock
+from support.messages import FIRST_NUMBER, accept, new_message, submission
 
 events = WebhookEvent.__table__
 
@@ -54,37 +53,19 @@ class Customer:
             await outbox.save_config(conn, self.key_id, config)
         return config
 
-    async def messages(self, count: int, first_number: int = 905320000000) -> list[int]:
-        now = datetime.now(UTC)
-        async with self.db.write() as conn:
-            stored = await store(
-                conn,
-                Submission(
-                    account_id=self.account_id,
-                    key_id=self.key_id,
-                    title="ACME",
-                    kind="group",
-                    content_type=0,
-                    priority=priority.BULK,
-                    created_at=now,
-                    due_at=now,
-                    expires_at=now + timedelta(hours=1),
-                    messages=[
-                        NewMessage(
-                            sentto=str(first_number + i),
-                            country="Turkey-TR",
-                            operator=None,
-                            text="Merhaba",
-                            sms_lang="Turkish",
-                            lang="1",
-                            segments=1,
-                            cost=1,
-                            cost_balance=Balance.MAIN,
-                        )
-                        for i in range(count)
-                    ],
-                ),
-            )
+    async def messages(self, count: int, first_number: int = FIRST_NUMBER) -> list[int]:
+        stored = await accept(
+            self.db,
+            submission(
+                self.account_id,
+                [new_message(str(first_number + i)) for i in range(count)],
+                datetime.now(UTC),
+                key_id=self.key_id,
+                kind="group",
+                priority=priority.BULK,
+                validity=timedelta(hours=1),
+            ),
+        )
         return stored.message_ids
 
     async def events(self) -> list[dict[str, object]]:
