@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from ileti.config import Settings
+from ileti.store import pg_times
 from ileti.store.sql import driver_of
 from ileti.store.sqlite_inline import connector
 from ileti.store.write_lock import WriteLock
@@ -87,6 +88,8 @@ class Database:
         engine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(engine, self.sqlite_synchronous)
+        elif self.is_postgres:
+            event.listen(engine.sync_engine, "connect", pg_times.on_connect)
         return engine
 
     @asynccontextmanager
