@@ -141,6 +141,24 @@ async def test_international_needs_the_switch_and_uses_the_price_table(api: Api)
     assert await balance(api) == (150, 1250 - 160)
 
 
+async def test_a_group_charges_each_balance_for_its_own_recipients(api: Api) -> None:
+    """Turkish numbers are paid in credits, a segment each; the others from the international
+    balance at the price of their country; one ledger entry per balance."""
+    turkish = ["905321234567", "905421234567", "905051234567"]
+    german = ["4915123456789", "4915123456788"]
+    short = await send(api, path="/group/send", title="ACME", text="hi", sentto=turkish + german)
+    assert short.json()["result_code"] == "TS-1024"
+    assert await balance(api) == (150 - 3, 1250 - 2 * 160)
+    long = await send(
+        api, path="/group/send", title="ACME", text="x" * 200, sms_lang=0, sentto=turkish + german
+    )
+    assert long.json()["number_of_sms"] == 2 * 5
+    assert await balance(api) == (150 - 3 - 2 * 3, 1250 - 2 * 160 - 2 * 2 * 160)
+    async with api.db.read() as conn:
+        after = await ledger.last_balance_after(conn, api.account_id, Balance.INTERNATIONAL)
+    assert after == 1250 - 6 * 160
+
+
 async def test_insufficient_balance_is_ts_1027_and_charges_nothing(api: Api) -> None:
     response = await send(
         api,

@@ -88,7 +88,9 @@ NOT_A_NUMBER = "is not a valid phone number"
 def lookup(raw: str, *, receiving: bool = True) -> PhoneNumber | str:
     """As ``normalise``, but answers why a number is refused instead of raising: a group checks
     100,000 of them, and an exception costs more than the check."""
-    compact = raw.strip().translate(_SEPARATORS)
+    # Most numbers come as bare digits, which have nothing to strip: the translation costs a
+    # third of the look-up.
+    compact = raw if raw.isdigit() else raw.strip().translate(_SEPARATORS)
     mobile = _TURKISH_MOBILE.fullmatch(compact)
     if mobile:
         subscriber = mobile.group(1)
@@ -97,7 +99,8 @@ def lookup(raw: str, *, receiving: bool = True) -> PhoneNumber | str:
             return NOT_A_NUMBER
         if refusal is not None and receiving:
             return refusal
-        return PhoneNumber("90" + subscriber, region, country, operator)
+        # What ``PhoneNumber(…)`` does, without the Python-level ``__new__`` (half the cost).
+        return tuple.__new__(PhoneNumber, ("90" + subscriber, region, country, operator))
     if not _DIGITS.fullmatch(compact):
         return NOT_A_NUMBER
     if compact.startswith("0") and not compact.startswith("00"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from array import array
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -407,7 +408,16 @@ def _messages(
             )
         return made
 
-    return MadeMessages(len(kept), make)
+    def costs() -> dict[Balance, int]:
+        totals: dict[Balance, int] = {}
+        keys = zip(map(places.__getitem__, kept), map(shapes.__getitem__, kept), strict=True)
+        rows_per_key = Counter(keys)
+        for key, rows in rows_per_key.items():
+            *_, cost, balance = shared.get(key) or tariff(*key)
+            totals[balance] = totals.get(balance, 0) + cost * rows
+        return totals
+
+    return MadeMessages(len(kept), make, costs)
 
 
 def _named_numbers(requests: list[SendRequest]) -> set[str] | None:

@@ -72,13 +72,20 @@ class Submission:
 
 class MadeMessages(Sequence[NewMessage]):
     """Messages made when they are read, a slice at a time (``make(start, stop)``): a group of
-    a million is stored without a million ``NewMessage``s held at once."""
+    a million is stored without a million ``NewMessage``s held at once. ``costs`` totals them
+    per balance without making them."""
 
-    __slots__ = ("_count", "_make")
+    __slots__ = ("_count", "_make", "costs")
 
-    def __init__(self, count: int, make: Callable[[int, int], list[NewMessage]]) -> None:
+    def __init__(
+        self,
+        count: int,
+        make: Callable[[int, int], list[NewMessage]],
+        costs: Callable[[], dict[Balance, int]],
+    ) -> None:
         self._count = count
         self._make = make
+        self.costs = costs
 
     def __len__(self) -> int:
         return self._count
@@ -291,9 +298,13 @@ def _debits(
     submission: Submission, group_id: int | None, message_ids: list[int]
 ) -> list[tuple[Balance, int, str]]:
     """(balance, amount, reference) per balance the request draws on."""
+    messages = submission.messages
     totals: dict[Balance, int] = {}
-    for message in submission.messages:
-        totals[message.cost_balance] = totals.get(message.cost_balance, 0) + message.cost
+    if isinstance(messages, MadeMessages):
+        totals = messages.costs()
+    else:
+        for message in messages:
+            totals[message.cost_balance] = totals.get(message.cost_balance, 0) + message.cost
     # One debit per request and balance: a group of 100,000 is one ledger entry, and its
     # reference (the message or group id) can be debited only once.
     reference = f"group:{group_id}" if group_id is not None else f"message:{message_ids[0]}"
