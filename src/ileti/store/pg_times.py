@@ -3,7 +3,7 @@
 asyncpg's own encoder of a ``timestamptz`` compares each value with its infinities and moves
 it to UTC first: 2.4-2.9 µs a value on a 2-core machine, where the rest of a message's row
 (18 other columns) costs 1.8 µs. A group's messages carry three times each, so the default
-cost a group of 100,000 recipients 0.9 s of CPU to encode by COPY (8.9 µs a row, 3.6 µs
+cost a group of 100,000 recipients 0.9 s of CPU to encode by COPY (8.9 µs a row, 2.6 µs
 this way). Here a time is the whole microseconds since PostgreSQL's epoch, exactly; the rows
 of one request share their times, so the times encoded last are kept and reused as they are.
 """
